@@ -1,0 +1,81 @@
+package systest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// StartXvfb starts an Xvfb server on a free display number with the given
+// screen geometry (e.g. "1024x768x24") and returns its DISPLAY value (":N").
+// The server is stopped when the test ends.
+func StartXvfb(t testing.TB, geometry string) string {
+	t.Helper()
+	xvfb := Require(t, "Xvfb")[0]
+	for n := 90 + os.Getpid()%400; ; n++ {
+		if n > 999 {
+			t.Fatal("no free X display number")
+		}
+		lock := fmt.Sprintf("/tmp/.X%d-lock", n)
+		if _, err := os.Stat(lock); err == nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join("/tmp/.X11-unix", fmt.Sprintf("X%d", n))); err == nil {
+			continue
+		}
+		display := fmt.Sprintf(":%d", n)
+		var log bytes.Buffer
+		cmd := exec.Command(xvfb, display, "-screen", "0", geometry, "-nolisten", "tcp", "-noreset")
+		cmd.Stdout, cmd.Stderr = &log, &log
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start Xvfb: %v", err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		sock := filepath.Join("/tmp/.X11-unix", fmt.Sprintf("X%d", n))
+		deadline := time.Now().Add(10 * time.Second)
+		up := false
+		for time.Now().Before(deadline) {
+			select {
+			case <-exited:
+				deadline = time.Now() // lost a race for this display; try the next
+			default:
+			}
+			if _, err := os.Stat(sock); err == nil {
+				up = true
+				break
+			}
+			time.Sleep(20 * time.Millisecond) // polling an external process
+		}
+		if !up {
+			_ = cmd.Process.Kill()
+			<-exited
+			continue
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			<-exited
+			if t.Failed() {
+				t.Logf("Xvfb %s output:\n%s", display, log.String())
+			}
+		})
+		return display
+	}
+}
+
+// Screenshot writes a PNG of the whole X display to path (ImageMagick import).
+func Screenshot(t testing.TB, display, path string) {
+	t.Helper()
+	imp := Require(t, "import")[0]
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(imp, "-display", display, "-window", "root", path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("screenshot of %s: %v\n%s", display, err, out)
+	}
+}
