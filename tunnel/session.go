@@ -1,0 +1,525 @@
+package tunnel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// ACK policy (gcloud's, relay-v4.md §3.3): acknowledge at once when more than
+// ackThreshold received bytes are unacknowledged, otherwise within ackDelay
+// of receiving them; and piggy-back a pending ACK before each DATA batch.
+const (
+	ackThreshold = 2 * MaxDataSize
+	ackDelay     = 2 * time.Second
+	// maxBatch bounds the DATA bytes one batch (one system call) carries.
+	maxBatch = 256 << 10
+)
+
+// errStreamEnd marks a relay connection that ended with the session: the
+// relay closed normally, or we closed after delivering everything.
+var errStreamEnd = errors.New("stream ended")
+
+// run is the session goroutine: it serves one relay connection after another
+// until the stream ends, then records how it ended.
+func (c *Conn) run(wc *wsConn) {
+	defer close(c.done)
+	defer c.cancel()
+	for {
+		err := c.serve(wc)
+		var ce *CloseError
+		if errors.Is(err, errStreamEnd) || errors.As(err, &ce) && closeActionFor(ce.Code) == actionEnd {
+			c.finish(io.EOF)
+			return
+		}
+		if !c.resumable(err) {
+			c.finish(err)
+			return
+		}
+		c.log.Warn("relay connection dropped, reconnecting", slog.Any("error", err))
+		wc, err = c.reconnect()
+		if err != nil {
+			c.finish(err)
+			return
+		}
+	}
+}
+
+// resumable reports whether the session should try /v4/reconnect after err.
+func (c *Conn) resumable(err error) bool {
+	var ce *CloseError
+	if !errors.As(err, &ce) {
+		// A drop without a close frame, a network or write error.
+		return !errors.Is(err, ErrProtocol) && !errors.Is(err, ErrClosed) && c.ctx.Err() == nil
+	}
+	switch closeActionFor(ce.Code) {
+	case actionReconnect:
+		if ce.Code == CodeReauthenticationNeeded {
+			c.d.invalidateToken()
+		}
+		return true
+	case actionRetryLimit:
+		c.mu.Lock()
+		c.limitedTries++
+		ok := c.limitedTries <= 2
+		c.mu.Unlock()
+		return ok
+	}
+	return false
+}
+
+// finish records how the stream ended and wakes every waiter. err is io.EOF
+// for a normal end.
+func (c *Conn) finish(err error) {
+	c.mu.Lock()
+	if c.readErr == nil {
+		c.readErr = err
+	}
+	if c.writeErr == nil {
+		if err == io.EOF {
+			c.writeErr = fmt.Errorf("write to %s: %w", c.target, ErrClosed)
+		} else {
+			c.writeErr = err
+		}
+	}
+	for _, ch := range c.sendq {
+		putBuf(ch.buf)
+	}
+	c.sendq = nil
+	c.mu.Unlock()
+	signal(c.readWake)
+	signal(c.writeWake)
+	if err == io.EOF {
+		c.log.Info("tunnel closed")
+	} else if c.ctx.Err() == nil || !errors.Is(err, context.Canceled) {
+		c.log.Info("tunnel ended", slog.Any("error", err))
+	}
+}
+
+// serve runs one relay connection: a reader goroutine takes frames in, and
+// this goroutine sends DATA and ACKs, until the connection fails (the error is
+// returned) or the stream ends (errStreamEnd).
+func (c *Conn) serve(wc *wsConn) error {
+	stop := make(chan struct{})
+	rdone := make(chan error, 1)
+	go func() { rdone <- c.readLoop(wc.ws, stop) }()
+	// shut ends the connection and waits for the reader, which owns nothing
+	// after it returns.
+	shut := func(err error) error {
+		close(stop)
+		wc.ws.CloseNow()
+		rerr := <-rdone
+		if err == nil {
+			err = rerr
+		}
+		return err
+	}
+
+	var ackTimer *time.Timer  // armed while received bytes wait for an ACK
+	var closeWait *time.Timer // armed when closing with unacknowledged bytes
+	var closeWaitC <-chan time.Time
+	defer func() {
+		if ackTimer != nil {
+			ackTimer.Stop()
+		}
+		if closeWait != nil {
+			closeWait.Stop()
+		}
+	}()
+	for {
+		due, more, err := c.sendPending(wc)
+		if err != nil {
+			return shut(err)
+		}
+		if more {
+			continue
+		}
+		switch {
+		case due == 0 && ackTimer != nil:
+			ackTimer.Stop()
+			ackTimer = nil
+		case due > 0 && ackTimer == nil:
+			ackTimer = time.NewTimer(due)
+		}
+		var ackC <-chan time.Time
+		if ackTimer != nil {
+			ackC = ackTimer.C
+		}
+
+		c.mu.Lock()
+		closing, allSent, allAcked := c.closing, c.txSent == c.tx, c.txConfirmed == c.tx
+		c.mu.Unlock()
+		if closing && allSent {
+			if !allAcked && closeWait == nil {
+				wait := c.d.CloseAckWait
+				if wait <= 0 {
+					wait = time.Second
+				}
+				closeWait = time.NewTimer(wait)
+				closeWaitC = closeWait.C
+			}
+			if allAcked || closeWaitC == nil {
+				return c.closeGracefully(wc, rdone, stop)
+			}
+		}
+
+		select {
+		case <-c.sendWake:
+		case <-ackC:
+			ackTimer = nil
+			if err := c.sendAck(wc); err != nil {
+				return shut(err)
+			}
+		case <-closeWaitC:
+			closeWaitC = nil
+		case err := <-rdone:
+			close(stop)
+			wc.ws.CloseNow()
+			return err
+		case <-c.ctx.Done():
+			return shut(context.Cause(c.ctx))
+		}
+	}
+}
+
+// closeGracefully sends close 1000 after everything was sent (gcloud's local
+// EOF, relay-v4.md S5) and keeps reading until the relay's close.
+func (c *Conn) closeGracefully(wc *wsConn, rdone <-chan error, stop chan struct{}) error {
+	// Close waits (up to 5 s, the library's limit) for the relay's close
+	// frame while the reader goroutine still delivers data sent before it.
+	_ = wc.ws.Close(websocket.StatusNormalClosure, "")
+	close(stop)
+	err := <-rdone
+	var ce *CloseError
+	if err == nil || errors.As(err, &ce) && closeActionFor(ce.Code) == actionEnd {
+		return errStreamEnd
+	}
+	c.mu.Lock()
+	unacked := c.txConfirmed < c.tx
+	c.mu.Unlock()
+	if unacked && c.resumable(err) && c.ctx.Err() == nil {
+		// The connection broke before the relay confirmed our last bytes:
+		// resume to deliver them.
+		return err
+	}
+	return errStreamEnd
+}
+
+// sendPending writes a pending ACK and unsent DATA (up to maxBatch bytes) in
+// one batch. It returns how long until a not-yet-due ACK must go out (0: none
+// pending) and whether unsent DATA remains.
+func (c *Conn) sendPending(wc *wsConn) (due time.Duration, more bool, err error) {
+	c.mu.Lock()
+	var frames []*chunk
+	start := c.txSent
+	if c.txSent < c.tx {
+		// Find the first chunk with unsent bytes; sendq is ordered by seq.
+		i := 0
+		for i < len(c.sendq) && c.sendq[i].end() <= c.txSent {
+			i++
+		}
+		batch := 0
+		for ; i < len(c.sendq) && batch < maxBatch; i++ {
+			frames = append(frames, c.sendq[i])
+			batch += c.sendq[i].n
+		}
+		c.txSent = frames[len(frames)-1].end()
+		c.sending = true
+	}
+	pending := c.rx - c.rxAcked
+	var ack uint64
+	sendAck := pending > 0 && (len(frames) > 0 || pending > ackThreshold)
+	if sendAck {
+		ack = c.rx
+		c.rxAcked = c.rx
+	}
+	if !sendAck && pending > 0 {
+		due = max(time.Until(c.ackSince.Add(ackDelay)), time.Millisecond)
+	}
+	more = c.txSent < c.tx
+	c.mu.Unlock()
+	if len(frames) == 0 && !sendAck {
+		return due, false, nil
+	}
+
+	err = c.writeBatch(wc, sendAck, ack, frames, start)
+
+	c.mu.Lock()
+	c.sending = false
+	free := c.freeLater
+	c.freeLater = nil
+	c.mu.Unlock()
+	for _, ch := range free {
+		putBuf(ch.buf)
+	}
+	return due, more && err == nil, err
+}
+
+// writeBatch writes an optional ACK and DATA frames for frames, starting at
+// stream offset start, as one write to the network.
+func (c *Conn) writeBatch(wc *wsConn, sendAck bool, ack uint64, frames []*chunk, start uint64) error {
+	debug := c.log.Enabled(context.Background(), slog.LevelDebug)
+	wc.fc.Hold()
+	var err error
+	if sendAck {
+		var b [ackLen]byte
+		err = wc.ws.Write(context.Background(), websocket.MessageBinary, appendAck(b[:0], ack))
+		if debug {
+			c.log.Debug("sent ack", slog.Uint64("ack", ack))
+		}
+	}
+	for _, ch := range frames {
+		if err != nil {
+			break
+		}
+		// Resume mid-chunk after a reconnect: the header goes over bytes
+		// the relay has already acknowledged.
+		from := dataHeaderLen
+		if start > ch.seq {
+			from += int(start - ch.seq)
+		}
+		n := dataHeaderLen + ch.n - from
+		b := (*ch.buf)[from-dataHeaderLen : dataHeaderLen+ch.n]
+		putDataHeader(b, n)
+		err = wc.ws.Write(context.Background(), websocket.MessageBinary, b)
+		if debug {
+			c.log.Debug("sent data", slog.Int("bytes", n))
+		}
+	}
+	if ferr := wc.fc.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fmt.Errorf("write to relay: %w", err)
+	}
+	return nil
+}
+
+// sendAck sends an ACK for everything received, if anything is unacknowledged.
+func (c *Conn) sendAck(wc *wsConn) error {
+	c.mu.Lock()
+	if c.rx == c.rxAcked {
+		c.mu.Unlock()
+		return nil
+	}
+	ack := c.rx
+	c.rxAcked = ack
+	c.mu.Unlock()
+	return c.writeBatch(wc, true, ack, nil, 0)
+}
+
+// readLoop reads frames from one relay connection until it fails, and returns
+// why. stop is closed when the connection is being abandoned.
+func (c *Conn) readLoop(ws *websocket.Conn, stop <-chan struct{}) error {
+	debug := c.log.Enabled(context.Background(), slog.LevelDebug)
+	for {
+		typ, r, err := ws.Reader(context.Background())
+		if err != nil {
+			return closeErr(err, c.target)
+		}
+		if typ != websocket.MessageBinary {
+			return fmt.Errorf("%w: text WebSocket message from the relay", ErrProtocol)
+		}
+		buf := getBuf(true)
+		n, err := io.ReadFull(r, *buf)
+		switch {
+		case err == io.ErrUnexpectedEOF || err == io.EOF:
+			err = nil
+		case err == nil:
+			_, err = io.Copy(io.Discard, r) // oversized: keep only what fits
+		}
+		if err != nil {
+			putBuf(buf)
+			return closeErr(err, c.target)
+		}
+		f, err := decodeFrame((*buf)[:n])
+		if err != nil {
+			putBuf(buf)
+			return err
+		}
+		if f.extra > 0 && debug {
+			c.log.Debug("discarded bytes after relay frame", slog.String("tag", tagName(f.tag)), slog.Int("bytes", f.extra))
+		}
+		switch f.tag {
+		case tagData:
+			if debug {
+				c.log.Debug("received data", slog.Int("bytes", len(f.data)))
+			}
+			if err := c.deliver(buf, dataHeaderLen, dataHeaderLen+len(f.data), stop); err != nil {
+				return err
+			}
+			continue
+		case tagAck:
+			if debug {
+				c.log.Debug("received ack", slog.Uint64("ack", f.ack))
+			}
+			err = c.onAck(f.ack)
+		case tagConnectSuccessSID, tagReconnectSuccessAck:
+			err = fmt.Errorf("%w: %s on an established connection", ErrProtocol, tagName(f.tag))
+		case tagLongClose:
+			c.mu.Lock()
+			c.lastReason = f.reason
+			c.mu.Unlock()
+			logIgnored(c.log, f)
+		default:
+			logIgnored(c.log, f)
+		}
+		putBuf(buf)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// deliver queues received payload (*buf)[off:end] for Read, waiting while
+// MaxReceived bytes are unread.
+func (c *Conn) deliver(buf *[]byte, off, end int, stop <-chan struct{}) error {
+	for {
+		c.mu.Lock()
+		if c.recvBytes < c.maxReceived() || c.closed {
+			break
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.spaceWake:
+		case <-stop:
+			putBuf(buf)
+			return ErrClosed
+		case <-c.ctx.Done():
+			putBuf(buf)
+			return ErrClosed
+		}
+	}
+	n := end - off
+	if c.closed {
+		// Nobody will read it; still count it as received, so the ACK and
+		// a reconnect's ack= stay exact.
+		putBuf(buf)
+	} else {
+		c.recvq = append(c.recvq, rchunk{buf: buf, off: off, end: end})
+		c.recvBytes += n
+	}
+	before := c.rx - c.rxAcked
+	if before == 0 {
+		c.ackSince = time.Now()
+	}
+	c.rx += uint64(n)
+	wake := before == 0 || c.rx-c.rxAcked > ackThreshold
+	c.mu.Unlock()
+	signal(c.readWake)
+	if wake {
+		signal(c.sendWake)
+	}
+	return nil
+}
+
+// onAck applies an ACK from the relay: it must not go backwards or beyond
+// what was sent; acknowledged chunks are released, a partly acknowledged one
+// is kept and resent from the ACK on (exact trimming).
+func (c *Conn) onAck(ack uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ack < c.txConfirmed {
+		return fmt.Errorf("%w: relay ACK %d goes back from %d", ErrProtocol, ack, c.txConfirmed)
+	}
+	if ack > c.txSent {
+		return fmt.Errorf("%w: relay ACK %d is beyond the %d bytes sent", ErrProtocol, ack, c.txSent)
+	}
+	c.trimLocked(ack)
+	return nil
+}
+
+func (c *Conn) trimLocked(ack uint64) {
+	c.txConfirmed = ack
+	i := 0
+	for i < len(c.sendq) && c.sendq[i].end() <= ack {
+		if c.sending {
+			c.freeLater = append(c.freeLater, c.sendq[i])
+		} else {
+			putBuf(c.sendq[i].buf)
+		}
+		c.sendq[i] = nil
+		i++
+	}
+	if i > 0 {
+		c.sendq = c.sendq[i:]
+		if len(c.sendq) == 0 {
+			c.sendq = nil
+		}
+		signal(c.writeWake)
+	}
+}
+
+// reconnect resumes the session on a new relay connection: /v4/reconnect
+// with the session ID and the bytes received, then RECONNECT_SUCCESS_ACK(n)
+// says where our stream resumes. It retries with backoff within the budget.
+func (c *Conn) reconnect() (*wsConn, error) {
+	bo := newBackoff(c.p.retry)
+	start := time.Now()
+	refreshed := false
+	var last error
+	for {
+		if err := bo.wait(c.ctx, nil); err != nil {
+			return nil, fmt.Errorf("reconnect to %s: %w", c.target, ErrClosed)
+		}
+		if time.Since(start) > c.p.retry.Budget {
+			return nil, fmt.Errorf("%w: gave up reconnecting to %s after %v: %v", ErrSessionLost, c.target, c.p.retry.Budget, last)
+		}
+		c.mu.Lock()
+		ack := c.rx
+		c.stats.Reconnects++
+		c.mu.Unlock()
+		wc, n, err := c.reconnectOnce(ack)
+		if err == nil {
+			c.mu.Lock()
+			if n < c.txConfirmed || n > c.txSent {
+				sent := c.txSent
+				c.mu.Unlock()
+				wc.ws.CloseNow()
+				return nil, fmt.Errorf("%w: RECONNECT_SUCCESS_ACK %d outside %d..%d", ErrProtocol, n, c.txConfirmed, sent)
+			}
+			c.trimLocked(n)
+			c.txSent = n // resend exactly from what the relay has
+			c.mu.Unlock()
+			c.log.Info("tunnel resumed", slog.Uint64("ack_sent", ack), slog.Uint64("ack_received", n))
+			return wc, nil
+		}
+		last = err
+		var he *HandshakeError
+		var ce *CloseError
+		switch {
+		case errors.As(err, &he) && he.StatusCode == 401 && !refreshed:
+			refreshed = true
+			c.d.invalidateToken()
+		case errors.As(err, &he) && !he.retryable():
+			return nil, err
+		case errors.As(err, &ce):
+			if !c.resumable(err) {
+				return nil, err
+			}
+		case errors.Is(err, ErrProtocol), errors.Is(err, ErrNotRelay), errors.Is(err, errNoToken):
+			return nil, err
+		}
+		c.log.Warn("reconnect failed, retrying", slog.Any("error", err))
+	}
+}
+
+func (c *Conn) reconnectOnce(ack uint64) (*wsConn, uint64, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.d.handshakeTimeout())
+	defer cancel()
+	wc, err := c.d.dialWS(ctx, c.p.ep.reconnectURL(c.target, c.sid, ack))
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := awaitFirst(ctx, wc.ws, tagReconnectSuccessAck, c.target, c.log)
+	if err != nil {
+		wc.ws.CloseNow()
+		return nil, 0, err
+	}
+	return wc, f.ack, nil
+}
