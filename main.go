@@ -7,14 +7,21 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"syscall"
+	"text/tabwriter"
 
 	"iapdesk/app"
+	"iapdesk/auth"
+	"iapdesk/platform"
 )
 
 // command is one `iapdesk VERB`: it parses its own flags from args.
@@ -25,6 +32,8 @@ type command struct {
 
 var commands = map[string]command{
 	"version": {"print version, commit and Go version", runVersion},
+	"tunnel":  {"forward a local port (or stdin) to a VM through IAP, like gcloud start-iap-tunnel", runTunnel},
+	"auth":    {"sign in, list, switch and revoke Google accounts; print an access token", runAuth},
 }
 
 func main() {
@@ -76,4 +85,256 @@ func runVersion(_ context.Context, args []string) error {
 	}
 	fmt.Println(app.Build())
 	return nil
+}
+
+const authUsage = `usage: iapdesk auth VERB [flags] [ACCOUNT]
+
+  list                              list signed-in accounts; * marks the active one
+  login [--no-browser] [ACCOUNT]    sign in through the browser (ACCOUNT pre-selects it)
+  switch ACCOUNT                    make ACCOUNT the active account
+  revoke [--all] [ACCOUNT]          sign out ACCOUNT (default: the active one) and revoke its token
+  print-access-token [ACCOUNT]      print an access token, and nothing else, on stdout
+
+Without a signed-in account, headless commands use --access-token-file or
+Application Default Credentials (gcloud auth application-default login).
+Sign-ins are kept in the OS keyring; IAPDESK_KEYRING=memory keeps them in
+memory only, until iapdesk exits.`
+
+// runAuth is `iapdesk auth VERB`, gcloud's account verbs.
+func runAuth(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(os.Stderr, authUsage)
+		return errUsage
+	}
+	verb, args := args[0], args[1:]
+	fs := flag.NewFlagSet("iapdesk auth "+verb, flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprintln(os.Stderr, authUsage) }
+	var noBrowser, all bool
+	maxArgs := 1
+	switch verb {
+	case "login":
+		fs.BoolVar(&noBrowser, "no-browser", false, "print the sign-in address instead of opening the browser")
+	case "revoke":
+		fs.BoolVar(&all, "all", false, "sign out every account")
+	case "list":
+		maxArgs = 0
+	case "switch", "print-access-token":
+	default:
+		fmt.Fprintf(os.Stderr, "iapdesk auth: unknown verb %q\n\n%s\n", verb, authUsage)
+		return errUsage
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > maxArgs || (verb == "switch" && fs.NArg() != 1) || (all && fs.NArg() > 0) {
+		fs.Usage()
+		return errUsage
+	}
+	account := fs.Arg(0)
+
+	mgr, err := auth.New(auth.Config{
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return err
+	}
+	openURL := platform.OpenURL
+	if noBrowser {
+		openURL = nil
+	}
+	uc, err := app.NewAccounts(app.AccountsConfig{
+		SignIn: mgr, Directory: mgr, Credentials: mgr, Tokens: mgr,
+		OpenURL: openURL,
+		ShowURL: func(u string) {
+			fmt.Fprintf(os.Stderr, "Sign in to Google in your browser. If none opens, open this address in a browser on this computer:\n\n    %s\n\n", u)
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	switch verb {
+	case "list":
+		accts, err := uc.List(ctx)
+		if err != nil {
+			return authCLIError(err)
+		}
+		if len(accts) == 0 {
+			fmt.Fprintln(os.Stderr, "No signed-in accounts: sign in with `iapdesk auth login`. Until then iapdesk uses "+
+				"--access-token-file or Application Default Credentials (`gcloud auth application-default login`).")
+			return nil
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACTIVE\tACCOUNT\tSTATUS")
+		for _, a := range accts {
+			mark, status := "", "signed in"
+			if a.Active {
+				mark = "*"
+			}
+			if a.SignInRequired {
+				status = "sign in again: iapdesk auth login " + a.Email
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", mark, a.Email, status)
+		}
+		return tw.Flush()
+	case "login":
+		if os.Getenv(auth.EnvKeyring) == "memory" {
+			fmt.Fprintln(os.Stderr, "Note: IAPDESK_KEYRING=memory, so this sign-in ends when this command exits.")
+		}
+		acct, err := uc.SignIn(ctx, account)
+		if err != nil {
+			return authCLIError(err)
+		}
+		fmt.Fprintf(os.Stderr, "You are now signed in as %s (the active account).\n", acct.Email)
+		return nil
+	case "switch":
+		if err := uc.Switch(ctx, account); err != nil {
+			return authCLIError(err)
+		}
+		fmt.Fprintf(os.Stderr, "Active account: %s\n", account)
+		return nil
+	case "revoke":
+		if all {
+			done, err := uc.SignOutAll(ctx)
+			for _, e := range done {
+				fmt.Fprintf(os.Stderr, "Signed out %s\n", e)
+			}
+			return authCLIError(err)
+		}
+		email, err := uc.SignOut(ctx, account)
+		if err != nil {
+			return authCLIError(err)
+		}
+		fmt.Fprintf(os.Stderr, "Signed out %s\n", email)
+		return nil
+	default: // print-access-token
+		tok, _, err := uc.AccessToken(ctx, account)
+		if err != nil {
+			return authCLIError(err)
+		}
+		fmt.Println(tok)
+		return nil
+	}
+}
+
+// authCLIError spells out an *app.UserError on the terminal: what, why,
+// the fix and the raw error.
+func authCLIError(err error) error {
+	var ue *app.UserError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	msg := ue.What
+	if ue.Why != "" {
+		msg += ": " + ue.Why
+	}
+	if ue.Fix != "" {
+		msg += "\n  fix: " + ue.Fix
+	}
+	if ue.Err != nil {
+		msg += "\n  details: " + ue.Err.Error()
+	}
+	return errors.New(msg)
+}
+
+const tunnelUsage = `usage: iapdesk tunnel INSTANCE PORT --project P --zone Z [flags]
+       iapdesk tunnel HOST PORT --project P --region R --network N [--dest-group G] [flags]
+
+Forwards a local port to PORT on the instance through Identity-Aware Proxy,
+a drop-in for gcloud compute start-iap-tunnel (the same flags). It prints
+"Listening on port [N]." once the port is ready.
+
+  ssh -o ProxyCommand='iapdesk tunnel %h 22 --listen-on-stdin --project P --zone Z' user@vm-1
+
+flags:`
+
+// runTunnel is `iapdesk tunnel`.
+func runTunnel(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("iapdesk tunnel", flag.ContinueOnError)
+	var o app.TunnelOptions
+	var verbose bool
+	var verbosity string
+	fs.StringVar(&o.Target.Project, "project", os.Getenv("CLOUDSDK_CORE_PROJECT"), "project `ID` (default $CLOUDSDK_CORE_PROJECT)")
+	fs.StringVar(&o.Target.Zone, "zone", os.Getenv("CLOUDSDK_COMPUTE_ZONE"), "`ZONE` of the instance (default $CLOUDSDK_COMPUTE_ZONE)")
+	fs.StringVar(&o.Target.Interface, "network-interface", "nic0", "network `INTERFACE` of the instance")
+	fs.StringVar(&o.Target.Network, "network", "", "VPC `NETWORK` of a host target (on-premises or other clouds)")
+	fs.StringVar(&o.Target.Region, "region", "", "`REGION` of a host target")
+	fs.StringVar(&o.Target.DestGroup, "dest-group", "", "destination `GROUP` of a host target")
+	fs.StringVar(&o.LocalHostPort, "local-host-port", "localhost:0", "`HOST:PORT` to listen on; port 0 picks a free one")
+	fs.BoolVar(&o.ListenOnStdin, "listen-on-stdin", false, "forward stdin/stdout instead of listening (for ssh ProxyCommand)")
+	fs.StringVar(&o.PSCEndpoint, "psc-endpoint", "", "Private Service Connect `ADDRESS` to reach the relay through")
+	fs.StringVar(&o.URLOverride, "iap-tunnel-url-override", "", "relay `URL` (default wss://tunnel.cloudproxy.app/v4)")
+	fs.StringVar(&o.AccessTokenFile, "access-token-file", "", "read the access token from `FILE` (re-read on every connect)")
+	fs.BoolVar(&o.DisableConnectionCheck, "iap-tunnel-disable-connection-check", false, "skip the test connection before listening")
+	fs.BoolVar(&o.InsecureSkipVerify, "iap-tunnel-insecure-disable-websocket-cert-check", false, "do not verify the relay's TLS certificate (testing only)")
+	fs.BoolVar(&verbose, "v", false, "log connection events")
+	fs.StringVar(&verbosity, "verbosity", "warning", "log `LEVEL`: debug, info, warning or error")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, tunnelUsage)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return errUsage
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return errUsage
+	}
+	port, err := strconv.Atoi(pos[1])
+	if err != nil {
+		return fmt.Errorf("port %q is not a number", pos[1])
+	}
+	o.Target.Port = port
+	if o.Target.Region != "" || o.Target.Network != "" || o.Target.DestGroup != "" {
+		// gcloud: with --network/--region the positional names a host.
+		o.Target.Host = pos[0]
+		o.Target.Zone, o.Target.Interface = "", ""
+	} else {
+		o.Target.Instance = pos[0]
+	}
+	level, err := logLevel(verbosity, verbose)
+	if err != nil {
+		return err
+	}
+	o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return app.RunTunnel(ctx, o, app.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+}
+
+// parseInterspersed parses flags that may come before, between or after the
+// positional arguments (gcloud style) and returns the positionals.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// logLevel maps gcloud's --verbosity (and -v, for info) to a slog level.
+func logLevel(verbosity string, verbose bool) (slog.Level, error) {
+	if verbose && verbosity == "warning" {
+		verbosity = "info"
+	}
+	switch verbosity {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warning":
+		return slog.LevelWarn, nil
+	case "error", "critical", "none":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("--verbosity %q: want debug, info, warning or error", verbosity)
 }

@@ -54,8 +54,9 @@ type Conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	rmu sync.Mutex // serialises Read and WriteTo callers
-	wmu sync.Mutex // serialises Write and ReadFrom callers
+	rmu   sync.Mutex // serialises Read and WriteTo callers
+	wmu   sync.Mutex // serialises Write and ReadFrom callers
+	ackMu sync.Mutex // serialises choosing and writing an ACK value
 
 	// mu guards every field below it. Never held during network I/O.
 	mu           sync.Mutex

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -191,3 +192,23 @@ func readErr(t testing.TB, c net.Conn) error {
 	}
 	return err
 }
+
+// startForwarder runs a Forwarder for target until the test ends.
+func startForwarder(t testing.TB, d tunnel.ConnDialer, target tunnel.Target) *tunnel.Forwarder {
+	t.Helper()
+	f, err := tunnel.NewForwarder(context.Background(), tunnel.ForwarderConfig{Dialer: d, Target: target, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.Serve(context.Background()) }()
+	t.Cleanup(func() {
+		f.Close()
+		if err := <-done; err != nil {
+			t.Errorf("Serve() = %v", err)
+		}
+	})
+	return f
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -107,14 +107,16 @@ func (c *Conn) finish(err error) {
 func (c *Conn) serve(wc *wsConn) error {
 	stop := make(chan struct{})
 	rdone := make(chan error, 1)
-	go func() { rdone <- c.readLoop(wc.ws, stop) }()
+	go func() { rdone <- c.readLoop(wc, stop) }()
 	// shut ends the connection and waits for the reader, which owns nothing
-	// after it returns.
+	// after it returns. A close frame the reader got explains a failed
+	// write better than the write error does.
 	shut := func(err error) error {
 		close(stop)
 		wc.ws.CloseNow()
 		rerr := <-rdone
-		if err == nil {
+		var ce *CloseError
+		if err == nil || errors.As(rerr, &ce) {
 			err = rerr
 		}
 		return err
@@ -232,12 +234,7 @@ func (c *Conn) sendPending(wc *wsConn) (due time.Duration, more bool, err error)
 		c.sending = true
 	}
 	pending := c.rx - c.rxAcked
-	var ack uint64
 	sendAck := pending > 0 && (len(frames) > 0 || pending > ackThreshold)
-	if sendAck {
-		ack = c.rx
-		c.rxAcked = c.rx
-	}
 	if !sendAck && pending > 0 {
 		due = max(time.Until(c.ackSince.Add(ackDelay)), time.Millisecond)
 	}
@@ -247,7 +244,7 @@ func (c *Conn) sendPending(wc *wsConn) (due time.Duration, more bool, err error)
 		return due, false, nil
 	}
 
-	err = c.writeBatch(wc, sendAck, ack, frames, start)
+	err = c.writeBatch(wc, sendAck, frames, start)
 
 	c.mu.Lock()
 	c.sending = false
@@ -260,18 +257,14 @@ func (c *Conn) sendPending(wc *wsConn) (due time.Duration, more bool, err error)
 	return due, more && err == nil, err
 }
 
-// writeBatch writes an optional ACK and DATA frames for frames, starting at
-// stream offset start, as one write to the network.
-func (c *Conn) writeBatch(wc *wsConn, sendAck bool, ack uint64, frames []*chunk, start uint64) error {
+// writeBatch writes a pending ACK (if sendAck) and DATA frames for frames,
+// starting at stream offset start, as one write to the network.
+func (c *Conn) writeBatch(wc *wsConn, sendAck bool, frames []*chunk, start uint64) error {
 	debug := c.log.Enabled(context.Background(), slog.LevelDebug)
 	wc.fc.Hold()
 	var err error
 	if sendAck {
-		var b [ackLen]byte
-		err = wc.ws.Write(context.Background(), websocket.MessageBinary, appendAck(b[:0], ack))
-		if debug {
-			c.log.Debug("sent ack", slog.Uint64("ack", ack))
-		}
+		err = c.sendAck(wc)
 	}
 	for _, ch := range frames {
 		if err != nil {
@@ -300,8 +293,12 @@ func (c *Conn) writeBatch(wc *wsConn, sendAck bool, ack uint64, frames []*chunk,
 	return nil
 }
 
-// sendAck sends an ACK for everything received, if anything is unacknowledged.
+// sendAck sends an ACK for everything received, if anything is
+// unacknowledged. The session goroutine and the reader both send ACKs;
+// ackMu keeps their values in order on the wire.
 func (c *Conn) sendAck(wc *wsConn) error {
+	c.ackMu.Lock()
+	defer c.ackMu.Unlock()
 	c.mu.Lock()
 	if c.rx == c.rxAcked {
 		c.mu.Unlock()
@@ -310,12 +307,21 @@ func (c *Conn) sendAck(wc *wsConn) error {
 	ack := c.rx
 	c.rxAcked = ack
 	c.mu.Unlock()
-	return c.writeBatch(wc, true, ack, nil, 0)
+	var b [ackLen]byte
+	err := wc.ws.Write(context.Background(), websocket.MessageBinary, appendAck(b[:0], ack))
+	if c.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.log.Debug("sent ack", slog.Uint64("ack", ack))
+	}
+	if err != nil {
+		return fmt.Errorf("write to relay: %w", err)
+	}
+	return nil
 }
 
 // readLoop reads frames from one relay connection until it fails, and returns
 // why. stop is closed when the connection is being abandoned.
-func (c *Conn) readLoop(ws *websocket.Conn, stop <-chan struct{}) error {
+func (c *Conn) readLoop(wc *wsConn, stop <-chan struct{}) error {
+	ws := wc.ws
 	debug := c.log.Enabled(context.Background(), slog.LevelDebug)
 	for {
 		typ, r, err := ws.Reader(context.Background())
@@ -350,8 +356,17 @@ func (c *Conn) readLoop(ws *websocket.Conn, stop <-chan struct{}) error {
 			if debug {
 				c.log.Debug("received data", slog.Int("bytes", len(f.data)))
 			}
-			if err := c.deliver(buf, dataHeaderLen, dataHeaderLen+len(f.data), stop); err != nil {
+			ackNow, err := c.deliver(buf, dataHeaderLen, dataHeaderLen+len(f.data), stop)
+			if err != nil {
 				return err
+			}
+			if ackNow {
+				// Past the threshold: acknowledge before reading on, so
+				// the relay never has more than 32 KiB and a frame
+				// unacknowledged.
+				if err := c.sendAck(wc); err != nil {
+					return err
+				}
 			}
 			continue
 		case tagAck:
@@ -377,8 +392,8 @@ func (c *Conn) readLoop(ws *websocket.Conn, stop <-chan struct{}) error {
 }
 
 // deliver queues received payload (*buf)[off:end] for Read, waiting while
-// MaxReceived bytes are unread.
-func (c *Conn) deliver(buf *[]byte, off, end int, stop <-chan struct{}) error {
+// MaxReceived bytes are unread. It reports whether an ACK is due at once.
+func (c *Conn) deliver(buf *[]byte, off, end int, stop <-chan struct{}) (bool, error) {
 	for {
 		c.mu.Lock()
 		if c.recvBytes < c.maxReceived() || c.closed {
@@ -389,10 +404,10 @@ func (c *Conn) deliver(buf *[]byte, off, end int, stop <-chan struct{}) error {
 		case <-c.spaceWake:
 		case <-stop:
 			putBuf(buf)
-			return ErrClosed
+			return false, ErrClosed
 		case <-c.ctx.Done():
 			putBuf(buf)
-			return ErrClosed
+			return false, ErrClosed
 		}
 	}
 	n := end - off
@@ -409,13 +424,13 @@ func (c *Conn) deliver(buf *[]byte, off, end int, stop <-chan struct{}) error {
 		c.ackSince = time.Now()
 	}
 	c.rx += uint64(n)
-	wake := before == 0 || c.rx-c.rxAcked > ackThreshold
+	ackNow := c.rx-c.rxAcked > ackThreshold
 	c.mu.Unlock()
 	signal(c.readWake)
-	if wake {
-		signal(c.sendWake)
+	if before == 0 {
+		signal(c.sendWake) // arm the ACK timer
 	}
-	return nil
+	return ackNow, nil
 }
 
 // onAck applies an ACK from the relay: it must not go backwards or beyond

@@ -77,6 +77,10 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 			"PermitRootLogin prohibit-password",
 			"Subsystem sftp internal-sftp",
 			"LogLevel VERBOSE",
+			"UseDNS no",
+			"PrintMotd no",
+			"PrintLastLog no",
+			"X11Forwarding no",
 		}
 		conf = append(conf, cfg.Extra...)
 		confPath := filepath.Join(d, "sshd_config")

@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"iapdesk/auth"
+	"iapdesk/platform"
+	"iapdesk/tunnel"
+)
+
+// TunnelOptions are the settings of `iapdesk tunnel`, gcloud compute
+// start-iap-tunnel's flags.
+type TunnelOptions struct {
+	Target tunnel.Target
+	// LocalHostPort is where to listen, HOST:PORT; "" means localhost:0, a
+	// free port on 127.0.0.1.
+	LocalHostPort string
+	// ListenOnStdin forwards one connection over stdin/stdout (for ssh's
+	// ProxyCommand) instead of listening.
+	ListenOnStdin bool
+	// PSCEndpoint dials a Private Service Connect endpoint for the relay.
+	PSCEndpoint string
+	// URLOverride replaces the relay URL (--iap-tunnel-url-override).
+	URLOverride string
+	// AccessTokenFile is gcloud's --access-token-file.
+	AccessTokenFile string
+	// DisableConnectionCheck skips the test connection before listening.
+	DisableConnectionCheck bool
+	// InsecureSkipVerify turns off TLS verification of the relay
+	// (--iap-tunnel-insecure-disable-websocket-cert-check).
+	InsecureSkipVerify bool
+	// Logger receives events; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Stdio is a command's standard streams.
+type Stdio struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// ParseLocalHostPort parses --local-host-port: HOST:PORT, HOST: or :PORT.
+// HOST defaults to localhost, which listens on 127.0.0.1 only; PORT defaults
+// to 0, a free port.
+func ParseLocalHostPort(s string) (string, error) {
+	if s == "" {
+		s = "localhost:0"
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		if !strings.Contains(s, ":") {
+			host, port, err = s, "0", nil
+		} else {
+			return "", fmt.Errorf("--local-host-port %q: want HOST:PORT, e.g. localhost:2222 (%v)", s, err)
+		}
+	}
+	if port == "" {
+		port = "0"
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return "", fmt.Errorf("--local-host-port %q: port %q is not a number in 0-65535", s, port)
+	}
+	switch host {
+	case "", "localhost":
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// NewDialer builds the relay dialer for the options' endpoint and token.
+func (o TunnelOptions) NewDialer(ts oauth2.TokenSource, log *slog.Logger) *tunnel.Dialer {
+	d := &tunnel.Dialer{
+		TokenSource: ts,
+		URL:         o.URLOverride,
+		PSCEndpoint: o.PSCEndpoint,
+		UserAgent:   Build().UserAgent(),
+		Logger:      log,
+	}
+	if o.InsecureSkipVerify {
+		d.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it, as in gcloud
+	}
+	return d
+}
+
+// RunTunnel is `iapdesk tunnel`: it forwards a local port (or stdin/stdout)
+// to the target until ctx is done or, with stdin, the connection ends.
+func RunTunnel(ctx context.Context, o TunnelOptions, stdio Stdio) error {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := o.Target.Validate(); err != nil {
+		return err
+	}
+	addr := ""
+	if !o.ListenOnStdin {
+		var err error
+		if addr, err = ParseLocalHostPort(o.LocalHostPort); err != nil {
+			return err
+		}
+	}
+	ts, desc, err := auth.Resolve(ctx, auth.Config{AccessTokenFile: o.AccessTokenFile, Logger: log})
+	if err != nil {
+		return err
+	}
+	log.Info("using credentials", slog.String("source", desc.String()))
+	d := o.NewDialer(ts, log)
+
+	if o.ListenOnStdin {
+		c, err := d.Dial(ctx, o.Target)
+		if err != nil {
+			return err
+		}
+		stop := context.AfterFunc(ctx, c.Abort)
+		defer stop()
+		return tunnel.Pipe(c, stdioConn{in: stdio.In, out: stdio.Out})
+	}
+
+	if !o.DisableConnectionCheck {
+		fmt.Fprintln(stdio.Err, "Testing if tunnel connection works.")
+	}
+	f, err := tunnel.NewForwarder(ctx, tunnel.ForwarderConfig{
+		Dialer:          d,
+		Target:          o.Target,
+		Addr:            addr,
+		CheckConnection: !o.DisableConnectionCheck,
+		AllowPeer:       platform.PeerIsSameUser,
+		Logger:          log,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Err, "Listening on port [%d].\n", f.Port())
+	err = f.Serve(ctx)
+	if err == nil && ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.Canceled) {
+		err = context.Cause(ctx)
+	}
+	return err
+}
+
+// stdioConn joins stdin and stdout into the stream tunnel.Pipe forwards.
+type stdioConn struct {
+	in  io.Reader
+	out io.Writer
+}
+
+func (s stdioConn) Read(p []byte) (int, error)  { return s.in.Read(p) }
+func (s stdioConn) Write(p []byte) (int, error) { return s.out.Write(p) }
+
+// Close closes stdout, if it can be, so the reading side sees EOF.
+func (s stdioConn) Close() error {
+	if c, ok := s.out.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
