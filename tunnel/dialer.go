@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/net/http/httpproxy"
 	"golang.org/x/oauth2"
 
 	"iapdesk/tunnel/internal/netbuf"
@@ -83,8 +84,9 @@ type Dialer struct {
 	// plus the certificates in $SSL_CERT_FILE, if set.
 	TLSConfig *tls.Config
 
-	// Proxy picks an HTTP CONNECT proxy per request. Nil means
-	// http.ProxyFromEnvironment (HTTPS_PROXY, NO_PROXY).
+	// Proxy picks an HTTP CONNECT proxy per request. Nil means the
+	// environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY and their lower-case
+	// forms), read when the Dialer is first used.
 	Proxy func(*http.Request) (*url.URL, error)
 
 	// UserAgent is sent on every handshake, e.g. "iapdesk/1.2.0 (linux/amd64)".
@@ -153,7 +155,9 @@ func (d *Dialer) prepare() *prepared {
 		}
 		p.proxy = d.Proxy
 		if p.proxy == nil {
-			p.proxy = http.ProxyFromEnvironment
+			// Read now, not once per process as http.ProxyFromEnvironment does.
+			pf := httpproxy.FromEnvironment().ProxyFunc()
+			p.proxy = func(r *http.Request) (*url.URL, error) { return pf(r.URL) }
 		}
 		if d.PSCEndpoint != "" {
 			p.proxy = nil // PSC traffic stays on the private network

@@ -62,6 +62,11 @@ type Faults struct {
 	// been forwarded (both directions), up to DropCount times per session.
 	DropEvery uint64
 	DropCount int
+	// DropChance drops the connection after each DATA frame the relay
+	// sends or receives with this probability (seeded by DropSeed), up to
+	// DropCount times per session.
+	DropChance float64
+	DropSeed   uint64
 
 	// PingInterval sends WebSocket pings this often.
 	PingInterval time.Duration

@@ -101,6 +101,7 @@ type Server struct {
 
 // Handshake records one WebSocket upgrade request.
 type Handshake struct {
+	Host        string // the Host header
 	Path        string // /v4/connect or /v4/reconnect
 	RawQuery    string
 	Header      http.Header
@@ -247,6 +248,7 @@ func (s *Server) Close() {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	hs := Handshake{
+		Host:        r.Host,
 		Path:        r.URL.Path,
 		RawQuery:    r.URL.RawQuery,
 		Header:      r.Header.Clone(),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"time"
@@ -63,6 +64,7 @@ type session struct {
 	grace       *time.Timer
 	frames      []FrameRecord
 	pongs       int
+	rng         *rand.Rand
 	earlyFrames int
 	up          []byte // client bytes counted in upRecv, not yet written to the backend
 	upFailed    bool   // a backend write failed
@@ -415,6 +417,15 @@ func (ss *session) dropDueLocked(f Faults, recv bool) bool {
 		ss.drops++
 		ss.nextDrop += f.DropEvery
 		return true
+	}
+	if f.DropChance > 0 && ss.drops < f.DropCount {
+		if ss.rng == nil {
+			ss.rng = rand.New(rand.NewPCG(f.DropSeed, uint64(len(ss.sid))))
+		}
+		if ss.rng.Float64() < f.DropChance {
+			ss.drops++
+			return true
+		}
 	}
 	return false
 }
