@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -77,28 +76,4 @@ func StartRDPServer(t testing.TB, display string, cfg RDPServerConfig) *RDPServe
 // Log returns what the server has logged so far (NUL bytes removed).
 func (s *RDPServer) Log() string {
 	return strings.ReplaceAll(s.log.String(), "\x00", "")
-}
-
-// syncBuffer is a bytes buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
 }
