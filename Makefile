@@ -12,6 +12,11 @@ export LANG ?= C.UTF-8
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X iapdesk/app.version=$(VERSION) -X iapdesk/app.commit=$(COMMIT)
+# An organisation's own "Desktop app" OAuth client (see README); the
+# IAPDESK_OAUTH_CLIENT_ID/_SECRET environment variables override it at run time.
+ifneq ($(OAUTH_CLIENT_ID),)
+LDFLAGS += -X iapdesk/auth.oauthClientID=$(OAUTH_CLIENT_ID) -X iapdesk/auth.oauthClientSecret=$(OAUTH_CLIENT_SECRET)
+endif
 
 STATICCHECK_VERSION := v0.8.2
 
@@ -69,8 +74,15 @@ vet:
 
 # Fuzz every parser of untrusted bytes for a few seconds each.
 FUZZTIME ?= 5s
+FUZZ_TARGETS := ./tunnel/:FuzzDecodeFrame ./auth/:FuzzEmailFromIDToken \
+                ./platform/:FuzzSSHConfigQuote ./platform/:FuzzExpandTemplate ./platform/:FuzzParseProcNetTCP \
+                ./app/:FuzzParseResource ./app/gcetest/:FuzzParseFilter ./app/gcetest/:FuzzParseFieldMask \
+                ./app/gcetest/:FuzzParseCRMFilter
 fuzz:
-	$(GO) test ./tunnel/ -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test $$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME); \
+	done
 
 test: deps staticcheck vet
 	staticcheck ./...
@@ -78,7 +90,7 @@ test: deps staticcheck vet
 	$(MAKE) --no-print-directory fuzz
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./tunnel/
+	$(GO) test -run '^$$' -bench . -benchmem ./tunnel/ ./platform/ ./auth/ ./app/
 
 clean:
 	rm -rf build

@@ -1,0 +1,354 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	compute "google.golang.org/api/compute/v1"
+	"google.golang.org/api/googleapi"
+	"google.golang.org/api/option"
+)
+
+// Listing is what one project's instance list returned.
+type Listing struct {
+	Instances []Instance
+	// Unreachable zones ("zones/x") Google could not list.
+	Unreachable []string
+}
+
+// InstanceLister lists the VMs of one project, across all zones.
+type InstanceLister interface {
+	ListInstances(ctx context.Context, project string) (Listing, error)
+}
+
+// PowerController starts, stops and resets VMs, returning once the
+// operation is done.
+type PowerController interface {
+	Start(ctx context.Context, ref InstanceRef) error
+	Stop(ctx context.Context, ref InstanceRef) error
+	Reset(ctx context.Context, ref InstanceRef) error
+}
+
+// SerialReader reads a VM's serial port output.
+type SerialReader interface {
+	SerialOutput(ctx context.Context, ref InstanceRef, port int, start int64) (SerialOutput, error)
+}
+
+// SerialOutput is a chunk of serial port output. Contents starts at offset
+// Start (which may be past the start asked for, when older output was
+// discarded); ask for Next to continue.
+type SerialOutput struct {
+	Contents string
+	Start    int64
+	Next     int64
+}
+
+// ComputeConfig configures a Compute client.
+type ComputeConfig struct {
+	// Options select the endpoint and credentials, e.g.
+	// option.WithTokenSource(ts), or a fake's ComputeOptions().
+	Options []option.ClientOption
+	// PageSize is maxResults per aggregatedList page; 0 means 500, the
+	// API's maximum.
+	PageSize int64
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Compute talks to the Compute Engine API (compute/v1) for the explorer:
+// inventory, power actions, serial output.
+type Compute struct {
+	svc      *compute.Service
+	pageSize int64
+	log      *slog.Logger
+}
+
+var (
+	_ InstanceLister  = (*Compute)(nil)
+	_ PowerController = (*Compute)(nil)
+	_ SerialReader    = (*Compute)(nil)
+)
+
+// NewCompute builds a Compute client. ctx is used only while the
+// underlying client looks for credentials.
+func NewCompute(ctx context.Context, cfg ComputeConfig) (*Compute, error) {
+	svc, err := compute.NewService(ctx, cfg.Options...)
+	if err != nil {
+		return nil, fmt.Errorf("create compute client: %w", err)
+	}
+	c := &Compute{svc: svc, pageSize: cfg.PageSize, log: cfg.Logger}
+	if c.pageSize <= 0 || c.pageSize > 500 {
+		c.pageSize = 500
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	return c, nil
+}
+
+// instanceFields is the partial response the explorer needs: listing 10 000
+// VMs moves a fraction of the full JSON.
+const instanceFields = "nextPageToken,unreachables," +
+	"items/*/instances(id,name,zone,status,machineType,hostname,labels," +
+	"networkInterfaces(name,networkIP,accessConfigs(type,natIP))," +
+	"disks(guestOsFeatures,licenses),metadata/items)"
+
+// ListInstances lists every VM of project with instances.aggregatedList
+// (all pages, returnPartialSuccess so that an unreachable zone does not fail
+// the list) and reads the project metadata for the OS Login default.
+func (c *Compute) ListInstances(ctx context.Context, project string) (Listing, error) {
+	// The project metadata (for the OS Login default) is read while the
+	// list runs; wg owns that goroutine and every path waits for it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var projMeta *compute.Metadata
+	var projErr error
+	wg.Go(func() {
+		p, err := c.svc.Projects.Get(project).Fields("commonInstanceMetadata/items").Context(ctx).Do()
+		if err != nil {
+			projErr = err
+			return
+		}
+		projMeta = p.CommonInstanceMetadata
+	})
+
+	var raw []*compute.Instance
+	var out Listing
+	// This client version has no ReturnPartialSuccess setter; the API
+	// takes the parameter, so it goes in as a raw query parameter.
+	partial := googleapi.QueryParameter("returnPartialSuccess", "true")
+	call := c.svc.Instances.AggregatedList(project).
+		MaxResults(c.pageSize).
+		Fields(googleapi.Field(instanceFields)).
+		Context(ctx)
+	var err error
+	for {
+		var page *compute.InstanceAggregatedList
+		page, err = call.Do(partial)
+		if err != nil {
+			break
+		}
+		for _, scoped := range page.Items {
+			raw = append(raw, scoped.Instances...)
+		}
+		out.Unreachable = append(out.Unreachable, page.Unreachables...)
+		if page.NextPageToken == "" {
+			break
+		}
+		call.PageToken(page.NextPageToken)
+	}
+	if err != nil {
+		cancel()
+		wg.Wait()
+		return Listing{}, fmt.Errorf("list instances in project %s: %w", project, err)
+	}
+	wg.Wait()
+	if projErr != nil {
+		// The list worked, so the user can see the VMs; without the
+		// project metadata only the OS Login default is unknown.
+		c.log.Debug("read project metadata", slog.String("project", project), slog.Any("error", projErr))
+	}
+	out.Instances = make([]Instance, 0, len(raw))
+	for _, in := range raw {
+		out.Instances = append(out.Instances, convertInstance(project, in, projMeta))
+	}
+	return out, nil
+}
+
+// convertInstance maps the API's instance to the explorer's. projectMeta
+// may be nil.
+func convertInstance(project string, in *compute.Instance, projectMeta *compute.Metadata) Instance {
+	out := Instance{
+		InstanceRef: InstanceRef{Project: project, Zone: lastSegment(in.Zone), Name: in.Name},
+		ID:          in.Id,
+		Status:      in.Status,
+		MachineType: lastSegment(in.MachineType),
+		Hostname:    in.Hostname,
+		Labels:      in.Labels,
+		OS:          OSLinux,
+	}
+	if r, err := parseResource(in.Zone); err == nil && r.Zone != "" {
+		out.Project, out.Zone = r.Project, r.Zone
+	}
+	var nic0 *compute.NetworkInterface
+	for _, n := range in.NetworkInterfaces {
+		if n.Name == "nic0" {
+			nic0 = n
+			break
+		}
+	}
+	if nic0 == nil && len(in.NetworkInterfaces) > 0 {
+		nic0 = in.NetworkInterfaces[0]
+	}
+	if nic0 != nil {
+		out.InternalIP = nic0.NetworkIP
+		for _, ac := range nic0.AccessConfigs {
+			if ac.Type == "ONE_TO_ONE_NAT" && ac.NatIP != "" {
+				out.ExternalIP = ac.NatIP
+				break
+			}
+		}
+	}
+	if isWindows(in) {
+		out.OS = OSWindows
+	}
+	out.OSLogin = metadataFlag(in.Metadata, projectMeta, "enable-oslogin")
+	out.OSLogin2FA = out.OSLogin && metadataFlag(in.Metadata, projectMeta, "enable-oslogin-2fa")
+	return out
+}
+
+// isWindows follows IAP Desktop: a VM is Windows when any disk has the
+// WINDOWS guest OS feature or a license from the windows-cloud project.
+func isWindows(in *compute.Instance) bool {
+	for _, d := range in.Disks {
+		for _, f := range d.GuestOsFeatures {
+			if f != nil && f.Type == "WINDOWS" {
+				return true
+			}
+		}
+		for _, l := range d.Licenses {
+			if r, err := parseResource(l); err == nil && r.Project == "windows-cloud" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// metadataFlag resolves a boolean metadata flag: the instance value wins
+// whenever it is set (even to false), else the project's, else false.
+// Values are read as IAP Desktop does: true|1|y|yes and false|0|n|no,
+// case-insensitive; anything else counts as unset.
+func metadataFlag(inst, project *compute.Metadata, key string) bool {
+	for _, m := range []*compute.Metadata{inst, project} {
+		if m == nil {
+			continue
+		}
+		for _, it := range m.Items {
+			if it == nil || it.Key != key || it.Value == nil {
+				continue
+			}
+			switch strings.ToLower(strings.TrimSpace(*it.Value)) {
+			case "true", "1", "y", "yes":
+				return true
+			case "false", "0", "n", "no":
+				return false
+			}
+		}
+	}
+	return false
+}
+
+// Start starts a stopped VM and waits until the operation is done.
+func (c *Compute) Start(ctx context.Context, ref InstanceRef) error {
+	op, err := c.svc.Instances.Start(ref.Project, ref.Zone, ref.Name).Context(ctx).Do()
+	return c.finish(ctx, "start", ref, op, err)
+}
+
+// Stop stops a VM and waits until the operation is done.
+func (c *Compute) Stop(ctx context.Context, ref InstanceRef) error {
+	op, err := c.svc.Instances.Stop(ref.Project, ref.Zone, ref.Name).Context(ctx).Do()
+	return c.finish(ctx, "stop", ref, op, err)
+}
+
+// Reset hard-resets a running VM and waits until the operation is done.
+func (c *Compute) Reset(ctx context.Context, ref InstanceRef) error {
+	op, err := c.svc.Instances.Reset(ref.Project, ref.Zone, ref.Name).Context(ctx).Do()
+	return c.finish(ctx, "reset", ref, op, err)
+}
+
+func (c *Compute) finish(ctx context.Context, action string, ref InstanceRef, op *compute.Operation, err error) error {
+	if err == nil {
+		err = c.waitZoneOperation(ctx, ref.Project, ref.Zone, op)
+	}
+	if err != nil {
+		return ActionError(action, ref, err)
+	}
+	return nil
+}
+
+// OperationError is a Compute operation that finished with errors.
+type OperationError struct {
+	Operation string // operation name
+	Errors    []*compute.OperationErrorErrors
+}
+
+// Error lists the operation's error codes and messages.
+func (e *OperationError) Error() string {
+	var msgs []string
+	for _, it := range e.Errors {
+		msgs = append(msgs, fmt.Sprintf("%s: %s", it.Code, it.Message))
+	}
+	return fmt.Sprintf("operation %s: %s", e.Operation, strings.Join(msgs, "; "))
+}
+
+// waitZoneOperation waits for op with zoneOperations.wait, which answers
+// when the operation is DONE or after about two minutes, so it loops until
+// DONE or ctx ends.
+func (c *Compute) waitZoneOperation(ctx context.Context, project, zone string, op *compute.Operation) error {
+	for op.Status != "DONE" {
+		var err error
+		op, err = c.svc.ZoneOperations.Wait(project, zone, op.Name).Context(ctx).Do()
+		if err != nil {
+			return fmt.Errorf("wait for operation: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if op.Error != nil && len(op.Error.Errors) > 0 {
+		return &OperationError{Operation: op.Name, Errors: op.Error.Errors}
+	}
+	return nil
+}
+
+// SerialOutput reads serial port output from offset start (0 for the
+// oldest kept, negative for the last -start bytes).
+func (c *Compute) SerialOutput(ctx context.Context, ref InstanceRef, port int, start int64) (SerialOutput, error) {
+	out, err := c.svc.Instances.GetSerialPortOutput(ref.Project, ref.Zone, ref.Name).
+		Port(int64(port)).Start(start).Context(ctx).Do()
+	if err != nil {
+		return SerialOutput{}, ActionError("read serial port output of", ref, err)
+	}
+	return SerialOutput{Contents: out.Contents, Start: out.Start, Next: out.Next}, nil
+}
+
+// ActionError explains why action ("start", "stop", "reset", …) on a VM
+// failed: the role it needs, a VM that no longer exists, or one that is not
+// running. It returns nil for a nil err.
+func ActionError(action string, ref InstanceRef, err error) *UserError {
+	if err == nil {
+		return nil
+	}
+	var ue *UserError
+	if errors.As(err, &ue) {
+		return ue
+	}
+	what := fmt.Sprintf("Cannot %s VM %s", action, ref.Name)
+	f, gerr := classify(err)
+	switch {
+	case f == failureForbidden:
+		return &UserError{What: what,
+			Why: fmt.Sprintf("you lack permission on VM %s in project %s", ref.Name, ref.Project),
+			Fix: "Ask a project owner for roles/compute.instanceAdmin.v1 (Compute Instance Admin (v1)) on the project or VM.",
+			Err: fmt.Errorf("%w: %w", ErrPermissionDenied, err)}
+	case f == failureNotFound:
+		return &UserError{What: what,
+			Why: fmt.Sprintf("VM %s does not exist in zone %s of project %s", ref.Name, ref.Zone, ref.Project),
+			Fix: "Refresh the project: the VM may have been deleted or renamed.",
+			Err: fmt.Errorf("%w: %w", ErrInstanceNotFound, err)}
+	case gerr != nil && gerr.Code == 400 && hasReason(gerr, "resourceNotReady"):
+		return &UserError{What: what, Why: "the VM is not running", Fix: "Start the VM first, or refresh to see its state.", Err: err}
+	}
+	var oerr *OperationError
+	if errors.As(err, &oerr) {
+		return &UserError{What: what, Why: oerr.Error(), Fix: "Check the VM's state in the console and retry.", Err: err}
+	}
+	ue = AsUserError(err)
+	return &UserError{What: what, Why: ue.Why, Fix: ue.Fix, Err: ue.Err}
+}
