@@ -1,0 +1,281 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"iapdesk/tunnel"
+)
+
+// TunnelKey identifies an open tunnel: connecting twice to the same instance
+// and port reuses it.
+type TunnelKey struct {
+	Ref  InstanceRef
+	Port int
+}
+
+func (k TunnelKey) String() string {
+	return fmt.Sprintf("%s/%s/%s:%d", k.Ref.Project, k.Ref.Zone, k.Ref.Name, k.Port)
+}
+
+// TunnelInfo is a snapshot of an open tunnel for the tunnels panel.
+type TunnelInfo struct {
+	Key         TunnelKey
+	LocalAddr   string // 127.0.0.1:PORT
+	LocalPort   int
+	Started     time.Time
+	BytesUp     uint64 // acknowledged by the relay
+	BytesDown   uint64
+	Connections int // local connections being forwarded now
+	Clients     int // sessions (RDP clients, terminals, …) using the tunnel
+	KeepOpen    bool
+	LastError   error
+}
+
+// Duration is how long the tunnel has been open at the snapshot.
+func (t TunnelInfo) Duration(now time.Time) time.Duration { return now.Sub(t.Started) }
+
+// TunnelsConfig configures Tunnels.
+type TunnelsConfig struct {
+	// Dialer opens relay connections. Required.
+	Dialer tunnel.ConnDialer
+	// AllowPeer vets local connections (platform.PeerIsSameUser). Nil
+	// allows all.
+	AllowPeer func(net.Conn) error
+	// CheckConnection dials once before a tunnel is reported open, so IAM
+	// and firewall problems show at connect time. Default on; the demo and
+	// tests may turn it off.
+	SkipConnectionCheck bool
+	// OnChange is called, from any goroutine, when a tunnel opens or
+	// closes. It must not block.
+	OnChange func()
+	// Logger receives tunnel events. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Tunnels keeps the open tunnels: one local listener per instance and port,
+// shared by every session that needs it and closed when the last one ends
+// (unless kept open).
+type Tunnels struct {
+	cfg TunnelsConfig
+	log *slog.Logger
+
+	// mu guards open and closed.
+	mu     sync.Mutex
+	open   map[TunnelKey]*openTunnel
+	closed bool
+
+	wg sync.WaitGroup // one Serve goroutine per open tunnel
+}
+
+type openTunnel struct {
+	key      TunnelKey
+	fwd      *tunnel.Forwarder
+	started  time.Time
+	clients  int  // guarded by Tunnels.mu
+	keepOpen bool // guarded by Tunnels.mu
+	ready    chan struct{}
+	err      error // set before ready is closed
+}
+
+// NewTunnels returns an empty set of tunnels.
+func NewTunnels(cfg TunnelsConfig) (*Tunnels, error) {
+	if cfg.Dialer == nil {
+		return nil, errors.New("app: TunnelsConfig.Dialer is nil")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Tunnels{cfg: cfg, log: log, open: map[TunnelKey]*openTunnel{}}, nil
+}
+
+// Acquire returns the tunnel for key, opening it if needed, and counts one
+// more client of it; call Release when that client is done. keepOpen keeps
+// the tunnel after its last client (a tunnel opened on its own, "Connect to
+// port…" without a client).
+func (ts *Tunnels) Acquire(ctx context.Context, key TunnelKey, keepOpen bool) (TunnelInfo, error) {
+	ts.mu.Lock()
+	if ts.closed {
+		ts.mu.Unlock()
+		return TunnelInfo{}, errors.New("app: tunnels are shut down")
+	}
+	ot, ok := ts.open[key]
+	if !ok {
+		ot = &openTunnel{key: key, ready: make(chan struct{})}
+		ts.open[key] = ot
+	}
+	ot.clients++
+	ot.keepOpen = ot.keepOpen || keepOpen
+	ts.mu.Unlock()
+
+	if !ok {
+		ts.start(ctx, ot)
+	}
+	select {
+	case <-ot.ready:
+	case <-ctx.Done():
+		ts.Release(key)
+		return TunnelInfo{}, ctx.Err()
+	}
+	if ot.err != nil {
+		return TunnelInfo{}, ot.err
+	}
+	return ts.info(ot), nil
+}
+
+// start opens the forwarder for ot and serves it until it is closed.
+func (ts *Tunnels) start(ctx context.Context, ot *openTunnel) {
+	t := tunnel.Target{Project: ot.key.Ref.Project, Zone: ot.key.Ref.Zone, Instance: ot.key.Ref.Name, Port: ot.key.Port}
+	fwd, err := tunnel.NewForwarder(ctx, tunnel.ForwarderConfig{
+		Dialer:          ts.cfg.Dialer,
+		Target:          t,
+		CheckConnection: !ts.cfg.SkipConnectionCheck,
+		AllowPeer:       ts.cfg.AllowPeer,
+		Logger:          ts.log,
+	})
+	if err != nil {
+		ot.err = err
+		ts.mu.Lock()
+		if ts.open[ot.key] == ot {
+			delete(ts.open, ot.key)
+		}
+		ts.mu.Unlock()
+		close(ot.ready)
+		return
+	}
+	ot.fwd, ot.started = fwd, time.Now()
+	ts.wg.Add(1)
+	go func() {
+		defer ts.wg.Done()
+		if err := fwd.Serve(context.Background()); err != nil {
+			ts.log.Error("tunnel listener failed", slog.String("tunnel", ot.key.String()), slog.Any("error", err))
+		}
+		ts.mu.Lock()
+		if ts.open[ot.key] == ot {
+			delete(ts.open, ot.key)
+		}
+		ts.mu.Unlock()
+		ts.changed()
+	}()
+	ts.log.Info("tunnel listening", slog.String("tunnel", ot.key.String()), slog.Int("local_port", fwd.Port()))
+	close(ot.ready)
+	ts.changed()
+	// Every client may have given up while the tunnel was opening.
+	ts.mu.Lock()
+	unused := ot.clients <= 0 && !ot.keepOpen
+	ts.mu.Unlock()
+	if unused {
+		ts.closeTunnel(ot)
+	}
+}
+
+func (ts *Tunnels) changed() {
+	if ts.cfg.OnChange != nil {
+		ts.cfg.OnChange()
+	}
+}
+
+// Release ends one client's use of the tunnel; the last one closes it
+// unless it is kept open.
+func (ts *Tunnels) Release(key TunnelKey) {
+	ts.mu.Lock()
+	ot, ok := ts.open[key]
+	if !ok {
+		ts.mu.Unlock()
+		return
+	}
+	ot.clients--
+	last := ot.clients <= 0 && !ot.keepOpen
+	ts.mu.Unlock()
+	if last {
+		ts.closeTunnel(ot)
+	}
+}
+
+// Close closes the tunnel for key, whoever uses it.
+func (ts *Tunnels) Close(key TunnelKey) {
+	ts.mu.Lock()
+	ot, ok := ts.open[key]
+	ts.mu.Unlock()
+	if ok {
+		ts.closeTunnel(ot)
+	}
+}
+
+func (ts *Tunnels) closeTunnel(ot *openTunnel) {
+	<-ot.ready
+	if ot.fwd != nil {
+		ot.fwd.Close() // Serve returns, and its goroutine forgets ot
+	}
+}
+
+// List returns a snapshot of the open tunnels, ordered by key.
+func (ts *Tunnels) List() []TunnelInfo {
+	ts.mu.Lock()
+	var list []*openTunnel
+	for _, ot := range ts.open {
+		if isReady(ot) && ot.err == nil {
+			list = append(list, ot)
+		}
+	}
+	ts.mu.Unlock()
+	out := make([]TunnelInfo, 0, len(list))
+	for _, ot := range list {
+		out = append(out, ts.info(ot))
+	}
+	slices.SortFunc(out, func(a, b TunnelInfo) int { return strings.Compare(a.Key.String(), b.Key.String()) })
+	return out
+}
+
+func isReady(ot *openTunnel) bool {
+	select {
+	case <-ot.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+func (ts *Tunnels) info(ot *openTunnel) TunnelInfo {
+	st := ot.fwd.Stats()
+	ts.mu.Lock()
+	clients, keep := ot.clients, ot.keepOpen
+	ts.mu.Unlock()
+	return TunnelInfo{
+		Key: ot.key, LocalAddr: ot.fwd.Addr().String(), LocalPort: ot.fwd.Port(), Started: ot.started,
+		BytesUp: st.BytesUp, BytesDown: st.BytesDown, Connections: st.Open,
+		Clients: clients, KeepOpen: keep, LastError: st.LastError,
+	}
+}
+
+// Shutdown closes every tunnel and waits for them.
+func (ts *Tunnels) Shutdown() {
+	ts.mu.Lock()
+	ts.closed = true
+	list := make([]*openTunnel, 0, len(ts.open))
+	for _, ot := range ts.open {
+		list = append(list, ot)
+	}
+	ts.mu.Unlock()
+	for _, ot := range list {
+		ts.closeTunnel(ot)
+	}
+	ts.wg.Wait()
+}
+
+// Keep marks the tunnel for key to stay open after its last client.
+func (ts *Tunnels) Keep(key TunnelKey) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ot, ok := ts.open[key]; ok {
+		ot.keepOpen = true
+	}
+}
