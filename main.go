@@ -33,6 +33,8 @@ type command struct {
 var commands = map[string]command{
 	"version": {"print version, commit and Go version", runVersion},
 	"tunnel":  {"forward a local port (or stdin) to a VM through IAP, like gcloud start-iap-tunnel", runTunnel},
+	"ssh":     {"ssh to a VM through IAP in this terminal, like gcloud compute ssh --tunnel-through-iap", runSSH},
+	"rdp":     {"open the RDP client on a Windows VM through IAP", runRDP},
 	"auth":    {"sign in, list, switch and revoke Google accounts; print an access token", runAuth},
 }
 
@@ -56,6 +58,10 @@ func dispatch(ctx context.Context, args []string) int {
 	if err := cmd.run(ctx, args[1:]); err != nil {
 		if err == errUsage {
 			return 2
+		}
+		var ee *platform.ExitError
+		if errors.As(err, &ee) && ee.Program == "ssh" && ee.Code > 0 {
+			return ee.Code // ssh said why on stderr; keep its status, as gcloud does
 		}
 		fmt.Fprintln(os.Stderr, "iapdesk "+args[0]+": "+err.Error())
 		return 1
@@ -337,4 +343,129 @@ func logLevel(verbosity string, verbose bool) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("--verbosity %q: want debug, info, warning or error", verbosity)
+}
+
+// headlessFlags are the endpoint and credential flags shared by ssh and rdp.
+type headlessFlags struct {
+	cfg     app.HeadlessConfig
+	project string
+	zone    string
+	port    int
+	verbose bool
+}
+
+func (h *headlessFlags) register(fs *flag.FlagSet, defaultPort int) {
+	fs.StringVar(&h.project, "project", os.Getenv("CLOUDSDK_CORE_PROJECT"), "project `ID` (default $CLOUDSDK_CORE_PROJECT)")
+	fs.StringVar(&h.zone, "zone", os.Getenv("CLOUDSDK_COMPUTE_ZONE"), "`ZONE` of the instance (default $CLOUDSDK_COMPUTE_ZONE)")
+	fs.IntVar(&h.port, "port", defaultPort, "remote `PORT`")
+	fs.StringVar(&h.cfg.URLOverride, "iap-tunnel-url-override", "", "relay `URL`")
+	fs.StringVar(&h.cfg.PSCEndpoint, "psc-endpoint", "", "Private Service Connect `ADDRESS` for the relay")
+	fs.StringVar(&h.cfg.AccessTokenFile, "access-token-file", "", "read the access token from `FILE`")
+	fs.StringVar(&h.cfg.ComputeEndpoint, "compute-endpoint", os.Getenv("IAPDESK_COMPUTE_ENDPOINT"), "Compute Engine API base `URL` (default Google's; $IAPDESK_COMPUTE_ENDPOINT)")
+	fs.BoolVar(&h.verbose, "v", false, "log connection events")
+}
+
+func (h *headlessFlags) ref(instance string) (app.InstanceRef, error) {
+	if h.project == "" || h.zone == "" {
+		return app.InstanceRef{}, fmt.Errorf("--project and --zone are required")
+	}
+	return app.InstanceRef{Project: h.project, Zone: h.zone, Name: instance}, nil
+}
+
+func (h *headlessFlags) start(ctx context.Context) (*app.Headless, error) {
+	level := slog.LevelWarn
+	if h.verbose {
+		level = slog.LevelInfo
+	}
+	h.cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return app.NewHeadless(ctx, h.cfg)
+}
+
+const sshUsage = `usage: iapdesk ssh INSTANCE --project P --zone Z [flags] [-- COMMAND...]
+
+Connects to the VM's port 22 through IAP and runs ssh in this terminal (a
+login shell, or COMMAND). Host keys are kept per VM under compute.ID.
+
+flags:`
+
+// runSSH is `iapdesk ssh`.
+func runSSH(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("iapdesk ssh", flag.ContinueOnError)
+	var h headlessFlags
+	var c app.SSHCommand
+	h.register(fs, 22)
+	fs.StringVar(&c.SSH.Username, "user", "", "remote `USER` (default the local user name)")
+	fs.StringVar(&c.SSH.KeyFile, "key", "", "private key `FILE` (default ssh's keys and agent)")
+	fs.BoolVar(&c.SSH.ProxyCommand, "proxy-command", false, "let ssh start the tunnel (ProxyCommand) instead of a local port")
+	fs.StringVar(&c.SSH.StrictHostKeyChecking, "strict-host-key-checking", "", "ssh's StrictHostKeyChecking (`yes|accept-new|no`)")
+	fs.Usage = func() { fmt.Fprintln(os.Stderr, sshUsage); fs.PrintDefaults() }
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return errUsage
+	}
+	if len(pos) < 1 {
+		fs.Usage()
+		return errUsage
+	}
+	if c.Ref, err = h.ref(pos[0]); err != nil {
+		return err
+	}
+	c.Port, c.SSH.Command = h.port, pos[1:]
+	hl, err := h.start(ctx)
+	if err != nil {
+		return err
+	}
+	defer hl.Close()
+	return hl.RunSSH(ctx, c, app.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+}
+
+const rdpUsage = `usage: iapdesk rdp INSTANCE --project P --zone Z --user USER [flags]
+
+Opens a tunnel to the VM's port 3389 through IAP and starts the RDP client
+against it; the tunnel closes when the client exits. The password is asked
+on the terminal, or read from stdin with --password-stdin; it is never put
+on a command line.
+
+flags:`
+
+// runRDP is `iapdesk rdp`.
+func runRDP(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("iapdesk rdp", flag.ContinueOnError)
+	var h headlessFlags
+	var c app.RDPCommand
+	var passwordStdin bool
+	h.register(fs, 3389)
+	fs.StringVar(&c.RDP.Username, "user", "", "Windows `USER`")
+	fs.StringVar(&c.RDP.Domain, "domain", "", "Windows `DOMAIN`")
+	fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
+	fs.BoolVar(&c.RDP.Options.FullScreen, "fullscreen", false, "full screen")
+	fs.IntVar(&c.RDP.Options.Width, "width", 0, "desktop `WIDTH` (with --height)")
+	fs.IntVar(&c.RDP.Options.Height, "height", 0, "desktop `HEIGHT`")
+	fs.Usage = func() { fmt.Fprintln(os.Stderr, rdpUsage); fs.PrintDefaults() }
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return errUsage
+	}
+	if len(pos) != 1 || c.RDP.Username == "" {
+		fs.Usage()
+		return errUsage
+	}
+	if c.Ref, err = h.ref(pos[0]); err != nil {
+		return err
+	}
+	c.Port = h.port
+	if passwordStdin {
+		c.RDP.Password, err = app.ReadPassword(os.Stdin)
+	} else {
+		c.RDP.Password, err = platform.PromptPassword(fmt.Sprintf("Password for %s on %s: ", c.RDP.Username, pos[0]), os.Stderr)
+	}
+	if err != nil {
+		return err
+	}
+	hl, err := h.start(ctx)
+	if err != nil {
+		return err
+	}
+	defer hl.Close()
+	return hl.RunRDP(ctx, c, app.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"iapdesk/app/gcetest"
 	"iapdesk/platform/systest"
 	"iapdesk/tunnel/relaytest"
 )
@@ -146,5 +148,50 @@ func TestE2ETunnelListen(t *testing.T) {
 	// The connection check counts as one session, ssh as another.
 	if n := len(srv.Sessions()); n != 2 {
 		t.Errorf("%d relay sessions, want 2 (check + ssh)", n)
+	}
+}
+
+// TestE2ESSHCommand: `iapdesk ssh` from a shell reads the VM from the Compute
+// API (gcetest), opens a tunnel through the relay and runs ssh in the
+// foreground; the remote command's output and exit status come back.
+func TestE2ESSHCommand(t *testing.T) {
+	sshd, srv, tokenFile := sshRelay(t, false)
+	gce, err := gcetest.NewServer(gcetest.Config{
+		AccessToken: "e2e-token",
+		Projects: []gcetest.Project{{ID: "e2e-project", Instances: []gcetest.Instance{
+			{Name: "vm-1", Zone: "us-east1-b", OS: gcetest.Linux, ID: 7001},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gce.Close)
+	home := t.TempDir()
+	run := func(cmd ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		args := append([]string{"ssh", "vm-1", "--project=e2e-project", "--zone=us-east1-b",
+			"--iap-tunnel-url-override=" + srv.URL, "--access-token-file=" + tokenFile,
+			"--compute-endpoint=" + gce.URL + "/compute/v1/",
+			"--user=" + sshd.User, "--key=" + sshd.ClientKey, "--strict-host-key-checking=accept-new", "--"}, cmd...)
+		c := iapdesk(ctx, args...)
+		c.Env = append(c.Env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+		out, err := c.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("echo", "output-of-remote-command")
+	if err != nil || !strings.Contains(out, "output-of-remote-command") {
+		t.Fatalf("iapdesk ssh: %v\n%s", err, out)
+	}
+	// The host key went to iapdesk's known_hosts under the VM's ID (ssh
+	// may hash the name, so ask ssh-keygen).
+	kh := filepath.Join(home, ".config", "iapdesk", "known_hosts")
+	if out, err := exec.Command("ssh-keygen", "-F", "compute.7001", "-f", kh).CombinedOutput(); err != nil {
+		t.Errorf("ssh-keygen -F compute.7001 -f %s: %v\n%s", kh, err, out)
+	}
+	_, err = run("exit", "7")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+		t.Errorf("iapdesk ssh -- exit 7: %v, want exit status 7", err)
 	}
 }

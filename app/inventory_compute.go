@@ -352,3 +352,18 @@ func ActionError(action string, ref InstanceRef, err error) *UserError {
 	ue = AsUserError(err)
 	return &UserError{What: what, Why: ue.Why, Fix: ue.Fix, Err: ue.Err}
 }
+
+// GetInstance reads one VM (and the project metadata, for the OS Login
+// default), for the headless commands that connect by name.
+func (c *Compute) GetInstance(ctx context.Context, ref InstanceRef) (*Instance, error) {
+	in, err := c.svc.Instances.Get(ref.Project, ref.Zone, ref.Name).Context(ctx).Do()
+	if err != nil {
+		return nil, ActionError("read", ref, err)
+	}
+	var meta *compute.Metadata
+	if p, err := c.svc.Projects.Get(ref.Project).Fields("commonInstanceMetadata/items").Context(ctx).Do(); err == nil {
+		meta = p.CommonInstanceMetadata
+	}
+	inst := convertInstance(ref.Project, in, meta)
+	return &inst, nil
+}
