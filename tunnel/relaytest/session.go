@@ -171,9 +171,10 @@ func (ss *session) feedBackend() {
 			ss.mu.Unlock()
 			return
 		}
-		buf = append(buf[:0], ss.up...)
-		wasFull := len(ss.up) >= maxUp
-		ss.up = ss.up[:0]
+		// Swap buffers rather than copy: the reader fills the other one
+		// while this one is written.
+		buf, ss.up = ss.up, buf[:0]
+		wasFull := len(buf) >= maxUp
 		ss.mu.Unlock()
 		if wasFull {
 			notify(ss.upSpace)
