@@ -28,7 +28,7 @@ PKGS_SSH   := openssh-server openssh-client
 PKGS_KEYS  := gnome-keyring dbus libsecret-tools
 PKGS_RDP   := freerdp2-x11 freerdp2-shadow-x11
 PKGS_WEB   := chromium
-PKGS_PKG   := gcc-mingw-w64-x86-64 appstream desktop-file-utils xz-utils
+PKGS_PKG   := gcc-mingw-w64-x86-64 appstream desktop-file-utils xz-utils dpkg-dev
 PKGS_TEST  := $(PKGS_BUILD) $(PKGS_GUI) $(PKGS_SSH) $(PKGS_KEYS) $(PKGS_RDP) $(PKGS_WEB) $(PKGS_PKG)
 PKGS_DEMO  := $(PKGS_BUILD) $(PKGS_SSH) xterm
 
@@ -69,8 +69,8 @@ staticcheck:
 # without cgo (everything but views and main) are vetted there.
 vet:
 	$(GO) vet ./...
-	GOOS=windows CGO_ENABLED=0 $(GO) vet ./tunnel/... ./auth/... ./platform/... ./app/...
-	GOOS=darwin  CGO_ENABLED=0 $(GO) vet ./tunnel/... ./auth/... ./platform/... ./app/...
+	GOOS=windows CGO_ENABLED=0 $(GO) vet ./tunnel/... ./auth/... ./platform/... ./app/... ./icons/... ./packaging/...
+	GOOS=darwin  CGO_ENABLED=0 $(GO) vet ./tunnel/... ./auth/... ./platform/... ./app/... ./icons/... ./packaging/...
 
 # Fuzz every parser of untrusted bytes for a few seconds each.
 FUZZTIME ?= 5s
@@ -88,9 +88,12 @@ test: deps staticcheck vet
 	staticcheck ./...
 	.ci/with-session $(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory package-test
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./tunnel/ ./platform/ ./auth/ ./app/
 
 clean:
 	rm -rf build
+
+include packaging/packaging.mk

@@ -50,6 +50,9 @@ func dispatch(ctx context.Context, args []string) int {
 		return 2
 	}
 	cmd, ok := commands[args[0]]
+	if ok {
+		platform.AttachParentConsole() // Windows GUI build run from a shell
+	}
 	if !ok {
 		fmt.Fprintf(os.Stderr, "iapdesk: unknown command %q\n\n", args[0])
 		usage(os.Stderr)
