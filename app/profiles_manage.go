@@ -1,0 +1,266 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ProfilesConfig configures Profiles.
+type ProfilesConfig struct {
+	Store *ConfigStore // required
+	// Credentials holds the profiles' passwords; nil: passwords are
+	// neither deleted with a profile nor copied by Duplicate.
+	Credentials *Credentials
+	// Now stamps Created and Modified; nil means time.Now.
+	Now func() time.Time
+}
+
+// Profiles is the "Saved connections" use case: list, add, edit,
+// duplicate, delete, import and export profiles, and edit the project,
+// zone and instance settings levels. Every change is one ConfigStore
+// Update, so two windows or processes never lose each other's changes.
+//
+// An error wrapping ErrConfigCorrupt from a method that changes something
+// means the change WAS saved, after a damaged file was moved aside: show
+// the *UserError so the user learns where it went. Any other error means
+// nothing was saved.
+type Profiles struct {
+	store *ConfigStore
+	creds *Credentials
+	now   func() time.Time
+}
+
+// NewProfiles returns the use case.
+func NewProfiles(cfg ProfilesConfig) (*Profiles, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("new profiles: Store is nil")
+	}
+	p := &Profiles{store: cfg.Store, creds: cfg.Credentials, now: cfg.Now}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return p, nil
+}
+
+// List returns the profiles sorted by name (case-insensitively), then ID.
+// On ErrConfigCorrupt the list is the recovered one; see ConfigStore.Load.
+func (ps *Profiles) List(ctx context.Context) ([]Profile, error) {
+	doc, err := ps.store.Load(ctx)
+	sortProfiles(doc.Profiles)
+	return doc.Profiles, err
+}
+
+func sortProfiles(list []Profile) {
+	slices.SortStableFunc(list, func(a, b Profile) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(a.ID, b.ID))
+	})
+}
+
+// Get returns the profile with id, or an error wrapping ErrProfileNotFound.
+func (ps *Profiles) Get(ctx context.Context, id string) (Profile, error) {
+	doc, err := ps.store.Load(ctx)
+	if err != nil && !errors.Is(err, ErrConfigCorrupt) {
+		return Profile{}, err
+	}
+	p, ok := doc.Profile(id)
+	if !ok {
+		return Profile{}, notFound(id)
+	}
+	return *p, nil
+}
+
+func notFound(id string) error {
+	return &UserError{What: "The saved connection no longer exists",
+		Why: fmt.Sprintf("no profile has ID %s; it may have been deleted in another window", id),
+		Fix: "Refresh the list of saved connections.", Err: ErrProfileNotFound}
+}
+
+// Add validates p, gives it a new ID and timestamps, saves it and returns
+// it.
+func (ps *Profiles) Add(ctx context.Context, p Profile) (Profile, error) {
+	now := ps.now().UTC()
+	p.ID, p.Created, p.Modified = newProfileID(), now, now
+	if err := p.Validate(); err != nil {
+		return Profile{}, invalidProfile(err)
+	}
+	_, err := ps.store.Update(ctx, func(d *Document) error {
+		d.Profiles = append(d.Profiles, p)
+		return nil
+	})
+	if failed(err) {
+		return Profile{}, err
+	}
+	return p, err
+}
+
+// Update replaces the saved profile with p.ID by p.
+func (ps *Profiles) Update(ctx context.Context, p Profile) error {
+	if err := p.Validate(); err != nil {
+		return invalidProfile(err)
+	}
+	p.Modified = ps.now().UTC()
+	_, err := ps.store.Update(ctx, func(d *Document) error {
+		cur, ok := d.Profile(p.ID)
+		if !ok {
+			return notFound(p.ID)
+		}
+		p.Created = cur.Created
+		*cur = p
+		return nil
+	})
+	return err
+}
+
+// Duplicate saves a copy of the profile with id, named "<name> (copy)",
+// with a copy of its saved password, and returns it.
+func (ps *Profiles) Duplicate(ctx context.Context, id string) (Profile, error) {
+	var dup Profile
+	_, err := ps.store.Update(ctx, func(d *Document) error {
+		src, ok := d.Profile(id)
+		if !ok {
+			return notFound(id)
+		}
+		now := ps.now().UTC()
+		dup = *src
+		dup.ID, dup.Created, dup.Modified = newProfileID(), now, now
+		dup.Name = uniqueName(d.Profiles, truncate(src.Name, maxProfileName-12)+" (copy)")
+		d.Profiles = append(d.Profiles, dup)
+		return nil
+	})
+	if failed(err) {
+		return Profile{}, err
+	}
+	if ps.creds != nil {
+		if err := ps.creds.copySecret(ctx, ProfileSecret(id), ProfileSecret(dup.ID)); err != nil {
+			return dup, err
+		}
+	}
+	return dup, err
+}
+
+// Delete removes the profile with id and its saved password.
+func (ps *Profiles) Delete(ctx context.Context, id string) error {
+	_, err := ps.store.Update(ctx, func(d *Document) error {
+		i := slices.IndexFunc(d.Profiles, func(p Profile) bool { return p.ID == id })
+		if i < 0 {
+			return notFound(id)
+		}
+		d.Profiles = slices.Delete(d.Profiles, i, i+1)
+		return nil
+	})
+	if failed(err) {
+		return err
+	}
+	if ps.creds != nil {
+		if derr := ps.creds.Delete(ctx, ProfileSecret(id)); derr != nil {
+			return derr
+		}
+	}
+	return err
+}
+
+// Layers returns the settings levels of a connection to ref: project,
+// zone, instance and, when profileID is not empty, the profile. Pass them
+// to Resolve, or to SettingRows for a dialog.
+func (ps *Profiles) Layers(ctx context.Context, ref InstanceRef, profileID string) ([]Layer, error) {
+	doc, err := ps.store.Load(ctx)
+	if err != nil && !errors.Is(err, ErrConfigCorrupt) {
+		return nil, err
+	}
+	layers := doc.Settings.Layers(ref)
+	if profileID != "" {
+		p, ok := doc.Profile(profileID)
+		if !ok {
+			return nil, notFound(profileID)
+		}
+		layers = append(layers, Layer{Source: SourceProfile, Settings: p.Settings})
+	}
+	return layers, nil
+}
+
+// SaveSettings saves the settings of one project, zone or VM level. Fields
+// left unset inherit; empty settings remove the level.
+func (ps *Profiles) SaveSettings(ctx context.Context, scope Scope, s Settings) error {
+	if err := s.Validate(); err != nil {
+		return &UserError{What: "Cannot save the settings", Why: err.Error(), Fix: "Correct the value and save again.", Err: err}
+	}
+	_, err := ps.store.Update(ctx, func(d *Document) error { return d.Settings.Set(scope, s) })
+	return err
+}
+
+// SaveWindowsCredentials remembers generated Windows credentials: the
+// username in the settings of the profile (profileID) or else of the VM,
+// and the password in the keyring under the same level.
+func (ps *Profiles) SaveWindowsCredentials(ctx context.Context, profileID string, wc WindowsCredentials) error {
+	if ps.creds == nil {
+		return errors.New("save windows credentials: Profiles has no Credentials")
+	}
+	key := InstanceSecret(wc.Instance)
+	_, err := ps.store.Update(ctx, func(d *Document) error {
+		if profileID != "" {
+			p, ok := d.Profile(profileID)
+			if !ok {
+				return notFound(profileID)
+			}
+			p.Settings.RDP.Username = Some(wc.Username)
+			p.Modified = ps.now().UTC()
+			key = ProfileSecret(profileID)
+			return nil
+		}
+		scope := InstanceScope(wc.Instance)
+		s := d.Settings.Get(scope)
+		s.RDP.Username = Some(wc.Username)
+		return d.Settings.Set(scope, s)
+	})
+	if failed(err) {
+		return err
+	}
+	if perr := ps.creds.SetRDPPassword(ctx, key, wc.Password); perr != nil {
+		return perr
+	}
+	return err
+}
+
+// failed reports whether an Update error means nothing was saved: any
+// error but the ErrConfigCorrupt notice of a recovered file.
+func failed(err error) bool { return err != nil && !errors.Is(err, ErrConfigCorrupt) }
+
+func invalidProfile(err error) error {
+	return &UserError{What: "Cannot save the connection", Why: err.Error(),
+		Fix: "Correct the field and save again.", Err: err}
+}
+
+// uniqueName returns name, or name followed by " 2", " 3", … if a profile
+// already has it.
+func uniqueName(list []Profile, name string) string {
+	taken := func(n string) bool {
+		return slices.ContainsFunc(list, func(p Profile) bool { return strings.EqualFold(p.Name, n) })
+	}
+	if !taken(name) {
+		return name
+	}
+	name = truncate(name, maxProfileName-8)
+	for i := 2; ; i++ {
+		if n := fmt.Sprintf("%s %d", name, i); !taken(n) {
+			return n
+		}
+	}
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !isRuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

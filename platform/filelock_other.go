@@ -1,0 +1,12 @@
+//go:build !unix && !windows
+
+package platform
+
+import (
+	"errors"
+	"os"
+)
+
+func tryLock(*os.File) (bool, error) { return false, errors.ErrUnsupported }
+
+func unlockFile(*os.File) error { return errors.ErrUnsupported }
