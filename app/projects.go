@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iapdesk/platform"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -132,6 +133,13 @@ func (s *ProjectStore) update(ctx context.Context, change func([]ProjectInfo) []
 		return ctx.Err()
 	}
 	defer func() { <-s.writing }()
+	// Another iapdesk process may save at the same time: read-modify-write
+	// under an OS file lock, so neither loses the other's change.
+	unlock, err := platform.LockFile(ctx, s.path+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cur, err := s.Projects(ctx)
 	if err != nil {
 		return err
