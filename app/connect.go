@@ -74,9 +74,11 @@ type Request struct {
 	Instance Instance
 	Protocol Protocol
 	Port     int // remote port; 0 means the protocol's default
-	RDP      RDPParams
-	SSH      SSHParams
-	App      platform.App // for ProtocolApp
+	// LocalPort is the preferred local port of a new tunnel (0: a free one).
+	LocalPort int
+	RDP       RDPParams
+	SSH       SSHParams
+	App       platform.App // for ProtocolApp
 	// KeepOpen keeps the tunnel after the client exits (a setting).
 	KeepOpen bool
 }
@@ -175,7 +177,7 @@ func (c *Connector) Connect(ctx context.Context, req Request) (*Session, error) 
 		return c.launch(ctx, s, nil)
 	}
 	key := TunnelKey{Ref: inst.InstanceRef, Port: req.Port}
-	info, err := c.cfg.Tunnels.Acquire(ctx, key, req.KeepOpen || req.Protocol == ProtocolTunnel)
+	info, err := c.cfg.Tunnels.AcquireAt(ctx, key, req.KeepOpen || req.Protocol == ProtocolTunnel, req.LocalPort)
 	if err != nil {
 		return nil, ConnectError(inst.InstanceRef, req.Port, err)
 	}

@@ -402,3 +402,25 @@ func BenchmarkConnect(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/connect")
 }
+
+// A preferred local port is used when free, and a taken one falls back to a
+// free port rather than failing the connection.
+func TestPreferredLocalPort(t *testing.T) {
+	w := newWorld(t, relaytest.Faults{})
+	port := systest.FreePort(t)
+	s, err := w.connector.Connect(context.Background(), app.Request{Instance: linuxVM, Protocol: app.ProtocolTunnel, Port: 8080, LocalPort: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Tunnel.LocalPort != port {
+		t.Errorf("tunnel on port %d, want the preferred %d", s.Tunnel.LocalPort, port)
+	}
+	// Port now taken by the first tunnel: a second instance gets a free one.
+	s2, err := w.connector.Connect(context.Background(), app.Request{Instance: winVM, Protocol: app.ProtocolTunnel, Port: 8080, LocalPort: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.Tunnel.LocalPort == port || s2.Tunnel.LocalPort == 0 {
+		t.Errorf("second tunnel on port %d, want a free one other than %d", s2.Tunnel.LocalPort, port)
+	}
+}

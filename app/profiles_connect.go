@@ -80,7 +80,8 @@ func lookupInstance(inv *Inventory, ref InstanceRef, protocol Protocol) Instance
 
 func (ps *Profiles) build(ctx context.Context, inst Instance, protocol Protocol, port int, layers []Layer, keys ...SecretKey) (Request, error) {
 	r := Resolve(layers...)
-	req := Request{Instance: inst, Protocol: protocol, Port: port, KeepOpen: r.Settings.Tunnel.KeepOpen.Value()}
+	req := Request{Instance: inst, Protocol: protocol, Port: port, KeepOpen: r.Settings.Tunnel.KeepOpen.Value(),
+		LocalPort: r.Settings.Tunnel.LocalPort.Value()}
 	req = req.resolve()
 	switch req.Protocol {
 	case ProtocolRDP:

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -102,6 +103,13 @@ func NewTunnels(cfg TunnelsConfig) (*Tunnels, error) {
 // the tunnel after its last client (a tunnel opened on its own, "Connect to
 // port…" without a client).
 func (ts *Tunnels) Acquire(ctx context.Context, key TunnelKey, keepOpen bool) (TunnelInfo, error) {
+	return ts.AcquireAt(ctx, key, keepOpen, 0)
+}
+
+// AcquireAt is Acquire with a preferred local port for a new tunnel (0: a
+// free one). When the port is taken the tunnel listens on a free port
+// instead and TunnelInfo says which; a tunnel already open keeps its port.
+func (ts *Tunnels) AcquireAt(ctx context.Context, key TunnelKey, keepOpen bool, localPort int) (TunnelInfo, error) {
 	ts.mu.Lock()
 	if ts.closed {
 		ts.mu.Unlock()
@@ -117,7 +125,7 @@ func (ts *Tunnels) Acquire(ctx context.Context, key TunnelKey, keepOpen bool) (T
 	ts.mu.Unlock()
 
 	if !ok {
-		ts.start(ctx, ot)
+		ts.start(ctx, ot, localPort)
 	}
 	select {
 	case <-ot.ready:
@@ -132,15 +140,26 @@ func (ts *Tunnels) Acquire(ctx context.Context, key TunnelKey, keepOpen bool) (T
 }
 
 // start opens the forwarder for ot and serves it until it is closed.
-func (ts *Tunnels) start(ctx context.Context, ot *openTunnel) {
+func (ts *Tunnels) start(ctx context.Context, ot *openTunnel, localPort int) {
 	t := tunnel.Target{Project: ot.key.Ref.Project, Zone: ot.key.Ref.Zone, Instance: ot.key.Ref.Name, Port: ot.key.Port}
-	fwd, err := tunnel.NewForwarder(ctx, tunnel.ForwarderConfig{
+	cfg := tunnel.ForwarderConfig{
 		Dialer:          ts.cfg.Dialer,
 		Target:          t,
 		CheckConnection: !ts.cfg.SkipConnectionCheck,
 		AllowPeer:       ts.cfg.AllowPeer,
 		Logger:          ts.log,
-	})
+	}
+	if localPort > 0 {
+		cfg.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(localPort))
+	}
+	fwd, err := tunnel.NewForwarder(ctx, cfg)
+	var inUse *net.OpError
+	if localPort > 0 && errors.As(err, &inUse) && inUse.Op == "listen" {
+		ts.log.Warn("preferred local port is taken, using a free one", slog.Int("local_port", localPort), slog.Any("error", err))
+		cfg.Addr = ""
+		cfg.CheckConnection = false // the failed attempt listened after a successful check
+		fwd, err = tunnel.NewForwarder(ctx, cfg)
+	}
 	if err != nil {
 		ot.err = err
 		ts.mu.Lock()
