@@ -2,6 +2,7 @@ package tunnel_test
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"log/slog"
 	"net"
@@ -52,13 +53,22 @@ func (s *sink) waitFor(b testing.TB, n int64) {
 	}
 }
 
-// startSource is a backend that sends zeros until the peer goes away.
+// startSource is a backend that answers each 8-byte big-endian count with
+// that many bytes, so a download path is idle between measurements.
 func startSource(b testing.TB) string {
 	return startBackend(b, func(c net.Conn) {
 		buf := make([]byte, 64<<10)
+		var req [8]byte
 		for {
-			if _, err := c.Write(buf); err != nil {
+			if _, err := io.ReadFull(c, req[:]); err != nil {
 				return
+			}
+			for n := int64(binary.BigEndian.Uint64(req[:])); n > 0; {
+				k := min(n, int64(len(buf)))
+				if _, err := c.Write(buf[:k]); err != nil {
+					return
+				}
+				n -= k
 			}
 		}
 	})
@@ -71,7 +81,7 @@ func benchDialer(b testing.TB, srv *relaytest.Server) *tunnel.Dialer {
 	return d
 }
 
-const benchChunk = 1 << 20 // bytes moved per benchmark op
+const benchChunk = 4 << 20 // bytes moved per benchmark op
 
 // upload writes n bytes to c in 32 KiB writes and waits until s has them all.
 func upload(b *testing.B, c net.Conn, s *sink, n int64) time.Duration {
@@ -89,6 +99,11 @@ func upload(b *testing.B, c net.Conn, s *sink, n int64) time.Duration {
 
 func download(b *testing.B, c net.Conn, n int64) time.Duration {
 	start := time.Now()
+	var req [8]byte
+	binary.BigEndian.PutUint64(req[:], uint64(n))
+	if _, err := c.Write(req[:]); err != nil {
+		b.Fatal(err)
+	}
 	if _, err := io.CopyN(io.Discard, c, n); err != nil {
 		b.Fatal(err)
 	}

@@ -228,10 +228,31 @@ func (d *Dialer) invalidateToken() {
 	}
 }
 
-// wsConn is one WebSocket to the relay and the TCP connection under it.
+// wsConn is one WebSocket to the relay and the buffering under it.
 type wsConn struct {
 	ws *websocket.Conn
-	fc *netbuf.Conn
+	fc batcher
+}
+
+// batcher gathers the writes of one batch and sends them at Flush.
+type batcher interface {
+	Hold()
+	Flush() error
+}
+
+// tlsStack batches on both sides of TLS: above it, so the WebSocket
+// library's 4 KiB writes become full 16 KiB TLS records (fewer records to
+// seal), and below it, so the records of a batch leave in one system call.
+type tlsStack struct{ upper, lower *netbuf.Conn }
+
+func (s tlsStack) Hold() { s.lower.Hold(); s.upper.Hold() }
+
+func (s tlsStack) Flush() error {
+	err := s.upper.Flush()
+	if ferr := s.lower.Flush(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // dialWS performs one WebSocket handshake with a fresh token.
@@ -241,23 +262,58 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	var fc *netbuf.Conn
+	var fc batcher
 	nd := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 15 * time.Second}
+	dialTCP := func(ctx context.Context, network, addr string) (*netbuf.Conn, error) {
+		if p.dialTo != "" {
+			addr = p.dialTo
+		}
+		c, err := nd.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+		}
+		return netbuf.New(c), nil
+	}
 	tr := &http.Transport{
 		Proxy: p.proxy,
+		// Through an HTTP proxy, and for ws://: the Transport does any TLS
+		// itself on top of this connection.
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if p.dialTo != "" {
-				addr = p.dialTo
-			}
-			c, err := nd.DialContext(ctx, network, addr)
+			c, err := dialTCP(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
-			if tc, ok := c.(*net.TCPConn); ok {
-				_ = tc.SetNoDelay(true)
+			fc = c
+			return c, nil
+		},
+		// Direct wss://: TLS between two buffering layers (see tlsStack).
+		// The server name is the URL's host, also when dialing a PSC
+		// endpoint.
+		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
 			}
-			fc = netbuf.New(c)
-			return fc, nil
+			lower, err := dialTCP(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			cfg := p.tls.Clone()
+			if cfg.ServerName == "" {
+				cfg.ServerName = host
+			}
+			cfg.NextProtos = []string{"http/1.1"}
+			tc := tls.Client(lower, cfg)
+			if err := tc.HandshakeContext(ctx); err != nil {
+				lower.Close()
+				return nil, err
+			}
+			upper := netbuf.New(tc)
+			fc = tlsStack{upper: upper, lower: lower}
+			return upper, nil
 		},
 		TLSClientConfig:     p.tls,
 		TLSHandshakeTimeout: 30 * time.Second,

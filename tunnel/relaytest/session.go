@@ -47,7 +47,8 @@ type session struct {
 	upRecv      uint64 // client bytes written to the backend
 	upAcked     uint64 // last ACK sent to the client
 	midPending  bool   // AckMidFrame: the other half of the last frame is unacked
-	down        []byte // backend bytes [downBase, downBase+len(down)) not yet acked
+	down        []byte // down[downOff:] holds backend bytes [downBase, …) not yet acked
+	downOff     int
 	downBase    uint64
 	downSent    uint64
 	backendDone bool
@@ -120,7 +121,7 @@ func (ss *session) pumpBackend() {
 	buf := make([]byte, 32<<10)
 	for {
 		ss.mu.Lock()
-		full := len(ss.down) >= ss.window
+		full := len(ss.liveDown()) >= ss.window
 		ended := ss.ended
 		ss.mu.Unlock()
 		if ended {
@@ -136,7 +137,7 @@ func (ss *session) pumpBackend() {
 		n, err := ss.backend.Read(buf)
 		if n > 0 {
 			ss.mu.Lock()
-			ss.down = append(ss.down, buf[:n]...)
+			ss.appendDown(buf[:n])
 			ss.mu.Unlock()
 			ss.wakeWriter()
 		}
@@ -299,7 +300,7 @@ func (ss *session) resume(ack uint64) (uint64, int, string) {
 		return 0, 4006, "ack beyond sent"
 	}
 	k := int(ack - ss.downBase)
-	ss.down = ss.down[:copy(ss.down, ss.down[k:])]
+	ss.trimDown(k)
 	ss.downBase, ss.downSent = ack, ack
 	notify(ss.spaceWake)
 	return ss.upRecv, 0, ""
@@ -390,12 +391,34 @@ func (ss *session) readLoop(ws *websocket.Conn, f Faults, early <-chan message) 
 				return errors.New("bad ack")
 			}
 			k := int(fr.ack - ss.downBase)
-			ss.down = ss.down[:copy(ss.down, ss.down[k:])]
+			ss.trimDown(k)
 			ss.downBase = fr.ack
 			ss.mu.Unlock()
 			notify(ss.spaceWake)
 		}
 	}
+}
+
+// trimDown drops the first k downstream bytes by moving the read offset;
+// appendDown compacts only when the dead prefix is at least as long as the
+// live bytes, so each byte is copied a bounded number of times however
+// often the client acknowledges.
+func (ss *session) trimDown(k int) {
+	ss.downOff += k
+	if ss.downOff == len(ss.down) {
+		ss.down, ss.downOff = ss.down[:0], 0
+	}
+}
+
+// liveDown is the unacknowledged downstream bytes.
+func (ss *session) liveDown() []byte { return ss.down[ss.downOff:] }
+
+func (ss *session) appendDown(p []byte) {
+	if ss.downOff > 0 && ss.downOff >= len(ss.down)-ss.downOff {
+		n := copy(ss.down, ss.down[ss.downOff:])
+		ss.down, ss.downOff = ss.down[:n], 0
+	}
+	ss.down = append(ss.down, p...)
 }
 
 func (ss *session) record(fr FrameRecord) {
@@ -443,7 +466,7 @@ func (ss *session) writeLoop(ws *websocket.Conn, nc *netbuf.Conn, f Faults, stop
 	}
 	ackEvery := uint64(ss.srv.cfg.AckEvery)
 	if ackEvery == 0 {
-		ackEvery = 32 << 10
+		ackEvery = 128 << 10
 	}
 	ackDelay := ss.srv.cfg.AckDelay
 	if ackDelay <= 0 {
@@ -497,7 +520,7 @@ func (ss *session) writeLoop(ws *websocket.Conn, nc *netbuf.Conn, f Faults, stop
 		var frames [][]byte
 		drop := false
 		for len(frames) < batchLen && !drop {
-			avail := ss.downBase + uint64(len(ss.down)) - ss.downSent
+			avail := ss.downBase + uint64(len(ss.liveDown())) - ss.downSent
 			if avail == 0 {
 				break
 			}
@@ -506,7 +529,7 @@ func (ss *session) writeLoop(ws *websocket.Conn, nc *netbuf.Conn, f Faults, stop
 			fr := bufs[len(frames)][:6+k]
 			fr[0], fr[1] = 0, TagData
 			fr[2], fr[3], fr[4], fr[5] = byte(k>>24), byte(k>>16), byte(k>>8), byte(k)
-			copy(fr[6:], ss.down[off:off+k])
+			copy(fr[6:], ss.liveDown()[off:off+k])
 			ss.downSent += uint64(k)
 			frames = append(frames, fr)
 			drop = ss.dropDueLocked(f, false)
@@ -516,7 +539,7 @@ func (ss *session) writeLoop(ws *websocket.Conn, nc *netbuf.Conn, f Faults, stop
 			ss.closedAt = true
 			closeCode = f.CloseAtCode
 		}
-		finished := len(frames) == 0 && ss.backendDone && ss.downSent == ss.downBase+uint64(len(ss.down))
+		finished := len(frames) == 0 && ss.backendDone && ss.downSent == ss.downBase+uint64(len(ss.liveDown()))
 		ss.mu.Unlock()
 
 		if ackMsg != nil || len(frames) > 0 {
