@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -16,12 +17,19 @@ import (
 	"os/signal"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 
+	fyneapp "fyne.io/fyne/v2/app"
+	"google.golang.org/api/option"
+
 	"iapdesk/app"
+	"iapdesk/app/demo"
 	"iapdesk/auth"
 	"iapdesk/platform"
+	"iapdesk/tunnel"
+	"iapdesk/views"
 )
 
 // command is one `iapdesk VERB`: it parses its own flags from args.
@@ -45,7 +53,17 @@ func main() {
 }
 
 func dispatch(ctx context.Context, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || strings.HasPrefix(args[0], "--demo") {
+		if err := runGUI(ctx, args); err != nil {
+			if err == errUsage {
+				return 2
+			}
+			fmt.Fprintln(os.Stderr, "iapdesk: "+err.Error())
+			return 1
+		}
+		return 0
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(os.Stderr)
 		return 2
 	}
@@ -76,7 +94,8 @@ func dispatch(ctx context.Context, args []string) int {
 var errUsage = fmt.Errorf("usage")
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: iapdesk COMMAND [flags]")
+	fmt.Fprintln(w, "usage: iapdesk [--demo]         the desktop app (--demo: a demo organisation, no account needed)")
+	fmt.Fprintln(w, "       iapdesk COMMAND [flags]")
 	fmt.Fprintln(w)
 	names := make([]string, 0, len(commands))
 	for n := range commands {
@@ -471,4 +490,133 @@ func runRDP(ctx context.Context, args []string) error {
 	}
 	defer hl.Close()
 	return hl.RunRDP(ctx, c, app.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+}
+
+// runGUI is iapdesk without a verb: the window. --demo runs it against the
+// demo world (app/demo: fakes of Google's APIs, a real SSH server), which
+// never touches the user's accounts, keyring or settings. The hidden
+// --demo-script=screenshot sets the window up for make screenshot and
+// prints "iapdesk: ready for a screenshot" on stdout.
+func runGUI(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("iapdesk", flag.ContinueOnError)
+	demoMode := fs.Bool("demo", false, "run against a demo organisation")
+	script := fs.String("demo-script", "", "`screenshot`: expand the tree and open a context menu")
+	fs.Usage = func() { usage(os.Stderr) }
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 || (*script != "" && *script != "screenshot") {
+		fs.Usage()
+		return errUsage
+	}
+	// The window's log goes to stderr; IAPDESK_VERBOSITY=info or debug
+	// shows more than warnings.
+	level, err := logLevel(cmp.Or(os.Getenv("IAPDESK_VERBOSITY"), "warning"), false)
+	if err != nil {
+		return fmt.Errorf("IAPDESK_VERBOSITY: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	hub := &views.Hub{}
+	cfg := views.Config{App: fyneapp.NewWithID("io.github.iapdesk"), Hub: hub, Logger: log}
+	if *demoMode || *script != "" {
+		world, err := demo.Start(ctx, demo.Config{
+			OnExplorerChange: hub.ExplorerChanged, OnTunnelsChange: hub.TunnelsChanged, OnSessionEnd: hub.SessionEnded, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		defer world.Close()
+		cfg.Title, cfg.Accounts = "iapdesk — demo", world.Accounts
+		cfg.Start = func(ctx context.Context) (*views.Services, error) {
+			_, desc, err := world.Accounts.TokenSource(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return &views.Services{Explorer: world.Explorer, Tunnels: world.Tunnels, Connector: world.Connector,
+				Projects: world.ResourceManager, Credentials: desc, SSH: world.SSH}, nil
+		}
+		if *script != "" {
+			cfg.Script = &views.Script{Select: demo.WindowsVM, Tunnel: demo.LinuxVM,
+				Ready: func() { fmt.Println("iapdesk: ready for a screenshot") }}
+		}
+	} else {
+		mgr, err := auth.New(auth.Config{Logger: log})
+		if err != nil {
+			return err
+		}
+		accounts, err := app.NewAccounts(app.AccountsConfig{
+			SignIn: mgr, Directory: mgr, Credentials: mgr, Tokens: mgr,
+			OpenURL: platform.OpenURL, ShowURL: hub.SignInURL, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		cfg.Accounts = accounts
+		cfg.Start = func(ctx context.Context) (*views.Services, error) { return guiServices(ctx, accounts, hub, log) }
+	}
+	win, err := views.New(cfg)
+	if err != nil {
+		return err
+	}
+	return win.ShowAndRun(ctx)
+}
+
+// guiServices wires the window's services to Google with the credentials
+// accounts resolves: Compute and Resource Manager clients, the explorer over
+// the projects remembered in the config directory, tunnels through the IAP
+// relay, and the connector launching the system's clients.
+func guiServices(ctx context.Context, accounts *app.Accounts, hub *views.Hub, log *slog.Logger) (*views.Services, error) {
+	ts, desc, err := accounts.TokenSource(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := app.DefaultConfigDir()
+	if err != nil {
+		return nil, err
+	}
+	opts := []option.ClientOption{option.WithTokenSource(ts), option.WithUserAgent(app.Build().UserAgent())}
+	comp, err := app.NewCompute(ctx, app.ComputeConfig{Options: opts, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	rm, err := app.NewResourceManager(ctx, app.ResourceManagerConfig{Options: opts})
+	if err != nil {
+		return nil, err
+	}
+	store, err := app.NewProjectStore(app.ProjectStoreConfig{Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	loader, err := app.NewLoader(app.LoaderConfig{Lister: comp, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	explorer, err := app.NewExplorer(app.ExplorerConfig{
+		Projects: store, Loader: loader, Power: comp, Serial: comp, OnChange: hub.ExplorerChanged, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	dialer := &tunnel.Dialer{TokenSource: ts, UserAgent: app.Build().UserAgent(), Logger: log}
+	tunnels, err := app.NewTunnels(app.TunnelsConfig{
+		Dialer: dialer, AllowPeer: platform.PeerIsSameUser, OnChange: hub.TunnelsChanged, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	launcher, err := platform.New(platform.Config{Logger: log, ConfigDir: dir})
+	if err != nil {
+		return nil, err
+	}
+	exe, _ := os.Executable()
+	connector, err := app.NewConnector(app.ConnectorConfig{
+		Tunnels: tunnels, Launcher: launcher, Executable: exe, OnSessionEnd: hub.SessionEnded, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &views.Services{
+		Explorer: explorer, Tunnels: tunnels, Connector: connector, Projects: rm, Credentials: desc,
+		SSH: app.SSHParams{Username: app.DefaultSSHUsername()}, Close: tunnels.Shutdown,
+	}, nil
 }

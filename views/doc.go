@@ -2,3 +2,5 @@
 // decisions are made in package app, which views reach through small
 // interfaces.
 package views
+
+import _ "iapdesk/views/internal/fynelocale" // before Fyne initialises

@@ -1,0 +1,336 @@
+package views
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"iapdesk/app"
+	"iapdesk/app/gcetest"
+	"iapdesk/auth"
+)
+
+// testWorld is a window over the real explorer (app.Explorer on a gcetest
+// fake Compute API), with fake tunnels and connector that record what the
+// window asks of them.
+type testWorld struct {
+	t        *testing.T
+	w        *Window
+	loop     *uiLoop
+	gce      *gcetest.Server
+	explorer *app.Explorer
+	conn     *fakeConnector
+	tunnels  *fakeTunnels
+	svc      *Services
+}
+
+func newTestWorld(t *testing.T) *testWorld {
+	t.Helper()
+	a := test.NewTempApp(t)
+	hub := &Hub{}
+	ex, gce, rm := newExplorer(t, hub)
+	tw := &testWorld{t: t, gce: gce, explorer: ex, conn: &fakeConnector{}, tunnels: &fakeTunnels{}}
+	tw.svc = &Services{Explorer: ex, Tunnels: tw.tunnels, Connector: tw.conn, Projects: rm,
+		Credentials: auth.Description{Kind: auth.SourceAccount, Account: "user@example.com"}}
+	tw.w, tw.loop = newWindow(t, Config{App: a, Hub: hub, Start: func(context.Context) (*Services, error) { return tw.svc, nil }})
+	tw.w.win.Resize(fyne.NewSize(1120, 1400)) // tall: every row of an expanded project is laid out
+	tw.w.start()
+	tw.idle()
+	return tw
+}
+
+// newWindow builds a window whose UI work runs on the test's goroutine.
+func newWindow(t *testing.T, cfg Config) (*Window, *uiLoop) {
+	t.Helper()
+	cfg.TickInterval = -1
+	w, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop := &uiLoop{wake: make(chan struct{}, 1)}
+	w.do = loop.do
+	t.Cleanup(w.shutdown)
+	return w, loop
+}
+
+// uiLoop stands in for Fyne's event loop: the window's do queues here and
+// the test goroutine runs the queue (settle), so UI code never runs on two
+// goroutines at once, as in the real app. (The test driver's own fyne.Do
+// runs functions on the calling goroutine.)
+type uiLoop struct {
+	mu   sync.Mutex // guards fns
+	fns  []func()
+	wake chan struct{}
+}
+
+func (l *uiLoop) do(fn func()) {
+	l.mu.Lock()
+	l.fns = append(l.fns, fn)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *uiLoop) runQueued() bool {
+	l.mu.Lock()
+	fns := l.fns
+	l.fns = nil
+	l.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
+	return len(fns) > 0
+}
+
+// settle runs UI work until no job is running and nothing is queued. A
+// job's last act is queuing its completion, which ends its count.
+func settle(t *testing.T, w *Window, l *uiLoop) {
+	t.Helper()
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	for {
+		if l.runQueued() {
+			continue
+		}
+		if w.active.Load() == 0 {
+			return
+		}
+		select {
+		case <-l.wake:
+		case <-timeout.C:
+			t.Fatalf("the window's background work did not finish: %d jobs", w.active.Load())
+		}
+	}
+}
+
+// newExplorer is the real explorer over a fake Compute API serving the
+// demo organisation, with its projects added.
+func newExplorer(t *testing.T, hub *Hub) (*app.Explorer, *gcetest.Server, *app.ResourceManager) {
+	t.Helper()
+	ctx := context.Background()
+	demo := gcetest.Demo()
+	gce, err := gcetest.NewServer(gcetest.Config{Projects: demo, OperationDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gce.Close)
+	comp, err := app.NewCompute(ctx, app.ComputeConfig{Options: gce.ComputeOptions()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm, err := app.NewResourceManager(ctx, app.ResourceManagerConfig{Options: gce.ResourceManagerOptions()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := app.NewProjectStore(app.ProjectStoreConfig{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range demo {
+		if err := store.Add(ctx, app.ProjectInfo{ID: p.ID, Name: p.Name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loader, err := app.NewLoader(app.LoaderConfig{Lister: comp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := app.NewExplorer(app.ExplorerConfig{Projects: store, Loader: loader, Power: comp, Serial: comp, OnChange: hub.ExplorerChanged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex, gce, rm
+}
+
+// idle waits for the window's background work and shows its results.
+func (tw *testWorld) idle() { settle(tw.t, tw.w, tw.loop) }
+
+// expand opens the tree down to a VM's zone.
+func (tw *testWorld) expand(ref app.InstanceRef) {
+	tw.w.tree.OpenBranch(string(app.ProjectNode(ref.Project)))
+	tw.w.tree.OpenBranch(string(app.ZoneNode(ref.Project, ref.Zone)))
+}
+
+// row returns the visible tree row of a node.
+func (tw *testWorld) row(t *testing.T, id app.NodeID) *nodeRow {
+	t.Helper()
+	for _, o := range test.LaidOutObjects(tw.w.win.Canvas().Content()) {
+		if r, ok := o.(*nodeRow); ok && r.node.ID == id && r.Visible() {
+			return r
+		}
+	}
+	t.Fatalf("no visible tree row for %s", id)
+	return nil
+}
+
+// shown reports the nodes the tree shows under id (open branches only).
+func shown(tr *explorerTree, id widget.TreeNodeID) []app.NodeID {
+	var out []app.NodeID
+	for _, c := range tr.ChildUIDs(id) {
+		out = append(out, app.NodeID(c))
+		if tr.IsBranch(c) && tr.IsBranchOpen(c) {
+			out = append(out, shown(tr, c)...)
+		}
+	}
+	return out
+}
+
+// topOverlay returns the top overlay (popup menu, dialog) of the window.
+func (tw *testWorld) topOverlay(t *testing.T) fyne.CanvasObject {
+	t.Helper()
+	o := tw.w.win.Canvas().Overlays().Top()
+	if o == nil {
+		t.Fatal("no overlay (menu or dialog) is shown")
+	}
+	return o
+}
+
+// objects lists every object under o, laid out.
+func objects(o fyne.CanvasObject) []fyne.CanvasObject { return test.LaidOutObjects(o) }
+
+// button finds a button by its text under o.
+func button(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
+	t.Helper()
+	for _, c := range objects(o) {
+		if b, ok := c.(*widget.Button); ok && b.Text == text {
+			return b
+		}
+	}
+	t.Fatalf("no button %q", text)
+	return nil
+}
+
+// texts collects the text of every label under o.
+func texts(o fyne.CanvasObject) []string {
+	var out []string
+	for _, c := range objects(o) {
+		if l, ok := c.(*widget.Label); ok && l.Text != "" {
+			out = append(out, l.Text)
+		}
+	}
+	return out
+}
+
+// tapMenuItem taps the item labelled label in the popup menu on top.
+func (tw *testWorld) tapMenuItem(t *testing.T, menu *fyne.Menu, label string) {
+	t.Helper()
+	pm, ok := tw.topOverlay(t).(*widget.PopUpMenu)
+	if !ok {
+		// The overlay is the menu's container; the menu is its content.
+		for _, o := range objects(tw.topOverlay(t)) {
+			if p, ok := o.(*widget.PopUpMenu); ok {
+				pm = p
+				break
+			}
+		}
+	}
+	if pm == nil {
+		t.Fatalf("top overlay %T is not a popup menu", tw.topOverlay(t))
+	}
+	i := slices.IndexFunc(menu.Items, func(it *fyne.MenuItem) bool { return it.Label == label })
+	if i < 0 || i >= len(pm.Items) {
+		t.Fatalf("menu has no item %q", label)
+	}
+	test.Tap(pm.Items[i].(fyne.Tappable))
+}
+
+// fakeConnector records connect requests; errs are returned in turn.
+type fakeConnector struct {
+	mu   sync.Mutex // guards reqs and errs
+	reqs []app.Request
+	errs []error
+}
+
+func (c *fakeConnector) Connect(_ context.Context, req app.Request) (*app.Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reqs = append(c.reqs, req)
+	if len(c.errs) > 0 {
+		err := c.errs[0]
+		c.errs = c.errs[1:]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &app.Session{Request: req, Tunnel: app.TunnelInfo{LocalAddr: "127.0.0.1:40000", LocalPort: 40000}}, nil
+}
+
+func (c *fakeConnector) requests() []app.Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.reqs)
+}
+
+// fakeTunnels serves a fixed list and records Close.
+type fakeTunnels struct {
+	mu     sync.Mutex // guards list and closed
+	list   []app.TunnelInfo
+	closed []app.TunnelKey
+}
+
+func (f *fakeTunnels) List() []app.TunnelInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.list)
+}
+
+func (f *fakeTunnels) Close(key app.TunnelKey) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = append(f.closed, key)
+	f.list = slices.DeleteFunc(f.list, func(t app.TunnelInfo) bool { return t.Key == key })
+}
+
+// fakeAccounts signs in at once; SignOut signs out. It records the calls.
+type fakeAccounts struct {
+	mu       sync.Mutex // guards every field
+	signIns  int
+	signOuts int
+	out      bool // signed out
+	err      error
+}
+
+func (f *fakeAccounts) SignIn(context.Context, string) (auth.Account, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.signIns++
+	if f.err != nil {
+		return auth.Account{}, f.err
+	}
+	f.out = false
+	return auth.Account{Email: "user@example.com", Active: true}, nil
+}
+
+func (f *fakeAccounts) List(context.Context) ([]auth.Account, error) {
+	return []auth.Account{{Email: "user@example.com", Active: true}}, nil
+}
+
+func (f *fakeAccounts) Switch(context.Context, string) error { return errors.ErrUnsupported }
+
+func (f *fakeAccounts) SignOut(context.Context, string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.signOuts++
+	f.out = true
+	return "user@example.com", nil
+}
+
+// signedOut reports whether SignOut was the last call.
+func (f *fakeAccounts) signedOut() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.out
+}
+
+func gcetestInstance(name, zone string) gcetest.Instance {
+	return gcetest.Instance{Name: name, Zone: zone, OS: gcetest.Linux}
+}

@@ -1,0 +1,328 @@
+package views
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"iapdesk/app"
+)
+
+// Config configures the main window.
+type Config struct {
+	// App is the Fyne application. Required.
+	App fyne.App
+	// Title is the window title; "" means "iapdesk".
+	Title string
+	// Start builds the services the explorer works with. The window calls
+	// it off the UI thread when it starts, after a sign-in and after the
+	// account changes. An error for which app.NeedsSignIn is true brings
+	// up the sign-in screen. Required.
+	Start func(ctx context.Context) (*Services, error)
+	// Accounts signs in, lists, switches and signs out accounts; nil
+	// hides the account menu and the sign-in button.
+	Accounts Accounts
+	// Hub delivers the app objects' change callbacks; nil means the
+	// window only sees the changes it makes itself.
+	Hub *Hub
+	// Script, if set, drives the window for a screenshot (see Script).
+	Script *Script
+	// TickInterval is how often the tunnels panel's counters update while
+	// a tunnel is open; 0 means every second, negative never.
+	TickInterval time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Window is iapdesk's main window: toolbar, project tree, details, tunnels
+// panel and status bar, or the sign-in screen. It holds no state of its
+// own beyond what is on screen: the explorer, tunnels and accounts are
+// package app's.
+//
+// Every field without a comment saying otherwise is touched only on the
+// Fyne UI goroutine; background work runs in goroutines the window owns
+// and reports back with w.do (fyne.Do).
+type Window struct {
+	cfg Config
+	win fyne.Window
+	log *slog.Logger
+
+	// ctx bounds the window's background work: cancelled when the window
+	// closes.
+	ctx    context.Context
+	cancel context.CancelFunc
+	jobs   sync.WaitGroup // one-shot background work (job, run)
+	loops  sync.WaitGroup // long-running: tunnels ticker, serial readers, script
+	closer sync.WaitGroup // the shutdown after the window is closed
+
+	// mu guards closable (read by shutdown, off the UI thread) and
+	// scriptErr (written by the script).
+	mu        sync.Mutex
+	closable  *Services
+	scriptErr error
+
+	// do runs a function on the UI goroutine: fyne.Do. Tests replace it
+	// with a queue they run on their own goroutine, as Fyne's loop would.
+	do func(func())
+	// active counts jobs whose completion has not yet been shown.
+	active atomic.Int32
+
+	svc     *Services // nil until started, and while switching accounts
+	toolbar *toolbar
+	tree    *explorerTree
+	detail  *detailPane
+	tunnels *tunnelsPanel
+	status  *statusBar
+	signin  *signInScreen
+	body    *fyne.Container // holds explorer, sign-in screen or progress
+	explore fyne.CanvasObject
+	ticking bool
+	closing bool
+	// loaded is closed once the first load of the projects is on screen.
+	loaded     chan struct{}
+	loadedOnce sync.Once
+}
+
+// New builds the window; ShowAndRun shows it. Without a display (no
+// desktop session) it fails instead of panicking, as Fyne's driver does.
+func New(cfg Config) (w *Window, err error) {
+	if cfg.App == nil || cfg.Start == nil {
+		return nil, errors.New("new window: App and Start are required")
+	}
+	if cfg.Title == "" {
+		cfg.Title = "iapdesk"
+	}
+	if cfg.TickInterval == 0 {
+		cfg.TickInterval = time.Second
+	}
+	w = &Window{cfg: cfg, log: cfg.Logger, loaded: make(chan struct{}), do: fyne.Do}
+	if w.log == nil {
+		w.log = slog.Default()
+	}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	if w.win, err = openWindow(cfg.App, cfg.Title); err != nil {
+		w.cancel()
+		return nil, err
+	}
+	w.win.SetIcon(iconApp)
+	w.win.SetMaster()
+	w.toolbar = newToolbar(w.showAddProject, w.refresh, w.changeFilter)
+	w.tree = newExplorerTree(treeActions{
+		selected: w.selected,
+		activate: func(n app.Node) { w.connect(*n.Instance, app.ProtocolAuto, 0, nil, nil) },
+		menu:     w.showNodeMenu,
+		expanded: w.expanded,
+		refresh:  w.refresh,
+	})
+	w.detail = newDetailPane(w)
+	w.tunnels = newTunnelsPanel(w.closeTunnel)
+	w.status = newStatusBar(w.showAccountMenu)
+	w.signin = newSignInScreen(w)
+
+	treeDetail := container.NewHSplit(w.tree, w.detail.root)
+	treeDetail.Offset = 0.55
+	main := container.NewVSplit(treeDetail, w.tunnels.root)
+	main.Offset = 0.78
+	w.explore = container.NewBorder(container.NewVBox(w.toolbar.root, widget.NewSeparator()), nil, nil, nil, main)
+	w.body = container.NewStack()
+	w.win.SetContent(container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), w.status.root), nil, nil, w.body))
+	w.win.SetMainMenu(w.mainMenu())
+	w.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyF5 {
+			w.refresh()
+		}
+	})
+	w.win.SetCloseIntercept(w.requestClose)
+	w.win.Resize(fyne.NewSize(1120, 760))
+	cfg.Hub.attach(w)
+	return w, nil
+}
+
+// openWindow is App.NewWindow; GLFW panics when there is no display.
+func openWindow(a fyne.App, title string) (win fyne.Window, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot open a window: no desktop session? (on Linux, DISPLAY or WAYLAND_DISPLAY must be set): %v", r)
+		}
+	}()
+	return a.NewWindow(title), nil
+}
+
+// ShowAndRun shows the window and runs the application until the window
+// is closed or ctx ends, then shuts down: background work is cancelled and
+// waited for, and the services are closed (the tunnels with them). It
+// returns the script's error, if one ran and failed.
+func (w *Window) ShowAndRun(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { w.do(w.requestClose) })
+	defer stop()
+	w.win.Show()
+	w.start()
+	if w.cfg.Script != nil {
+		w.runScript(*w.cfg.Script)
+	}
+	w.cfg.App.Run()
+	w.shutdown()
+	w.closer.Wait()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.scriptErr
+}
+
+// requestClose is the window's close button (and Quit, and the end of
+// ShowAndRun's ctx): hide the window, cancel background work, wait for it,
+// close the services, then quit.
+func (w *Window) requestClose() {
+	if w.closing {
+		return
+	}
+	w.closing = true
+	w.cancel()
+	w.win.Hide()
+	w.closer.Go(func() {
+		w.shutdown()
+		w.do(w.cfg.App.Quit)
+	})
+}
+
+// shutdown cancels and waits for background work, then closes the
+// services. It may run twice (after a close and after Run returns); the
+// services close once. Off the UI thread.
+func (w *Window) shutdown() {
+	// Closing the services fires change callbacks; nothing is left to
+	// show them on.
+	w.cfg.Hub.attach(nil)
+	w.cancel()
+	w.jobs.Wait()
+	w.loops.Wait()
+	w.mu.Lock()
+	svc := w.closable
+	w.closable = nil
+	w.mu.Unlock()
+	if svc != nil && svc.Close != nil {
+		svc.Close()
+	}
+}
+
+// job runs fn off the UI thread, with what shown in the status bar until
+// it returns.
+func (w *Window) job(what string, fn func(ctx context.Context)) {
+	w.status.begin(what)
+	w.active.Add(1)
+	w.jobs.Go(func() {
+		fn(w.ctx)
+		w.do(func() {
+			w.status.end(what)
+			w.active.Add(-1)
+		})
+	})
+}
+
+// run is job for work that can fail: the error is shown in a dialog.
+func (w *Window) run(what string, fn func(ctx context.Context) error) {
+	w.job(what, func(ctx context.Context) {
+		if err := fn(ctx); err != nil {
+			w.do(func() {
+				if w.ctx.Err() == nil {
+					w.showError(err)
+				}
+			})
+		}
+	})
+}
+
+// refresh reloads every project (F5).
+func (w *Window) refresh() {
+	svc := w.svc
+	if svc == nil {
+		return
+	}
+	w.run("Loading projects", func(ctx context.Context) error {
+		err := svc.Explorer.Refresh(ctx)
+		// After the explorer's change notification, which it queued first.
+		w.do(func() {
+			w.explorerChanged()
+			w.loadedOnce.Do(func() { close(w.loaded) })
+		})
+		return err
+	})
+}
+
+// explorerChanged shows the explorer's inventory and tree state.
+func (w *Window) explorerChanged() {
+	svc := w.svc
+	if svc == nil {
+		return
+	}
+	inv, st := svc.Explorer.Inventory(), svc.Explorer.TreeState()
+	w.tree.show(inv, st, !svc.Explorer.Filter().IsZero())
+	n, _ := w.tree.node()
+	w.detail.show(n)
+}
+
+// tunnelsChanged shows the open tunnels.
+func (w *Window) tunnelsChanged() {
+	var rows []app.TunnelInfo
+	if w.svc != nil {
+		rows = w.svc.Tunnels.List()
+	}
+	w.tunnels.set(rows)
+	w.status.setTunnels(len(rows))
+}
+
+// tick updates the tunnel counters while any tunnel is open.
+func (w *Window) tick() {
+	t := time.NewTicker(w.cfg.TickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-t.C:
+			w.do(func() {
+				if len(w.tunnels.rows) > 0 {
+					w.tunnelsChanged()
+				}
+			})
+		}
+	}
+}
+
+func (w *Window) closeTunnel(key app.TunnelKey) {
+	if w.svc != nil {
+		w.svc.Tunnels.Close(key)
+		w.tunnelsChanged()
+	}
+}
+
+func (w *Window) changeFilter(change func(*app.Filter)) {
+	if w.svc == nil {
+		return
+	}
+	f := w.svc.Explorer.Filter()
+	change(&f)
+	w.svc.Explorer.SetFilter(f)
+	if w.cfg.Hub == nil {
+		w.explorerChanged()
+	}
+}
+
+func (w *Window) selected(n app.Node) {
+	if w.svc != nil {
+		w.svc.Explorer.Select(n.ID)
+	}
+	w.detail.show(n)
+}
+
+func (w *Window) expanded(id app.NodeID, open bool) {
+	if w.svc != nil {
+		w.svc.Explorer.SetExpanded(id, open)
+	}
+}
