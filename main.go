@@ -420,6 +420,7 @@ func runSSH(ctx context.Context, args []string) error {
 	fs.StringVar(&c.SSH.KeyFile, "key", "", "private key `FILE` (default ssh's keys and agent)")
 	fs.BoolVar(&c.SSH.ProxyCommand, "proxy-command", false, "let ssh start the tunnel (ProxyCommand) instead of a local port")
 	fs.StringVar(&c.SSH.StrictHostKeyChecking, "strict-host-key-checking", "", "ssh's StrictHostKeyChecking (`yes|accept-new|no`)")
+	demoMode := fs.Bool("demo", false, "connect to a VM of the demo organisation (no Google account needed)")
 	fs.Usage = func() { fmt.Fprintln(os.Stderr, sshUsage); fs.PrintDefaults() }
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -428,6 +429,9 @@ func runSSH(ctx context.Context, args []string) error {
 	if len(pos) < 1 {
 		fs.Usage()
 		return errUsage
+	}
+	if *demoMode {
+		return runDemoSSH(ctx, pos[0], pos[1:], h.verbose)
 	}
 	if c.Ref, err = h.ref(pos[0]); err != nil {
 		return err
@@ -619,4 +623,27 @@ func guiServices(ctx context.Context, accounts *app.Accounts, hub *views.Hub, lo
 		Explorer: explorer, Tunnels: tunnels, Connector: connector, Projects: rm, Credentials: desc,
 		SSH: app.SSHParams{Username: app.DefaultSSHUsername()}, Close: tunnels.Shutdown,
 	}, nil
+}
+
+// runDemoSSH is `iapdesk ssh --demo VM [-- COMMAND…]`: the demo world in this
+// process, and ssh to one of its Linux VMs through the same orchestration.
+func runDemoSSH(ctx context.Context, name string, command []string, verbose bool) error {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	w, err := demo.Start(ctx, demo.Config{NoRDP: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	inst, err := w.Instance(ctx, name)
+	if err != nil {
+		return err
+	}
+	params := w.SSH
+	params.Command = command
+	return w.Connector.RunSSH(ctx, w.Launcher, app.Request{Instance: inst, SSH: params},
+		os.Stdin, os.Stdout, os.Stderr)
 }

@@ -195,3 +195,18 @@ func TestE2ESSHCommand(t *testing.T) {
 		t.Errorf("iapdesk ssh -- exit 7: %v, want exit status 7", err)
 	}
 }
+
+// TestE2EDemoSSH: `iapdesk ssh --demo` from a shell reaches a demo VM's real
+// SSH server through the demo relay and prints the remote command's output.
+func TestE2EDemoSSH(t *testing.T) {
+	systest.Require(t, "/usr/sbin/sshd", "ssh")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := iapdesk(ctx, "ssh", "--demo", "web-prod-01", "--", "echo", "hello-from-the-demo-vm").CombinedOutput()
+	if err != nil {
+		t.Fatalf("iapdesk ssh --demo: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "hello-from-the-demo-vm") {
+		t.Errorf("output = %q", out)
+	}
+}
