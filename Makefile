@@ -80,7 +80,7 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := ./tunnel/:FuzzDecodeFrame ./auth/:FuzzEmailFromIDToken \
                 ./platform/:FuzzSSHConfigQuote ./platform/:FuzzExpandTemplate ./platform/:FuzzParseProcNetTCP \
                 ./app/:FuzzParseResource ./app/gcetest/:FuzzParseFilter ./app/gcetest/:FuzzParseFieldMask \
-                ./app/gcetest/:FuzzParseCRMFilter
+                ./app/gcetest/:FuzzParseCRMFilter ./app/:FuzzParseProfiles ./app/:FuzzParseIAPRDPURL
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
