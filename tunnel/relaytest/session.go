@@ -302,6 +302,9 @@ func (ss *session) resume(ack uint64) (uint64, int, string) {
 	k := int(ack - ss.downBase)
 	ss.trimDown(k)
 	ss.downBase, ss.downSent = ack, ack
+	// RECONNECT_SUCCESS_ACK acknowledges everything received: later ACKs
+	// must not go below it.
+	ss.upAcked, ss.midPending = ss.upRecv, false
 	notify(ss.spaceWake)
 	return ss.upRecv, 0, ""
 }
