@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"image"
-	"image/png"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -168,7 +166,7 @@ func TestE2EFreeRDPThroughTunnel(t *testing.T) {
 			default:
 			}
 			systest.Screenshot(t, display, shot)
-			if green = greenPixels(t, shot); green > 20000 {
+			if green = systest.CountPixels(t, shot, systest.Green); green > 20000 {
 				break
 			}
 			time.Sleep(500 * time.Millisecond) // polling the external client's screen
@@ -196,34 +194,4 @@ func TestE2EFreeRDPThroughTunnel(t *testing.T) {
 			t.Errorf("server log shows no PAM failure:\n%s", rdp.Log())
 		}
 	})
-}
-
-// greenPixels counts the bright green pixels of the server-side xterm in a
-// screenshot of the client's display.
-func greenPixels(t *testing.T, path string) int {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("decode %s: %v", path, err)
-	}
-	n := 0
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if isGreen(img, x, y) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-func isGreen(img image.Image, x, y int) bool {
-	r, g, b, _ := img.At(x, y).RGBA()
-	return g>>8 > 200 && r>>8 < 80 && b>>8 < 80
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 )
@@ -148,51 +147,7 @@ func (s *ProjectStore) update(ctx context.Context, change func([]ProjectInfo) []
 	if err != nil {
 		return fmt.Errorf("encode projects: %w", err)
 	}
-	return writeProjectsFile(s.path, append(b, '\n'))
-}
-
-// writeProjectsFile replaces path atomically: a 0600 temp file in the same
-// directory, fsync, rename, then fsync of the directory so the rename
-// survives a crash.
-func writeProjectsFile(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create config directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".projects-*.json")
-	if err != nil {
-		return fmt.Errorf("create temp file in %s: %w", dir, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
-	}
-	ok = true
-	if runtime.GOOS != "windows" { // directories cannot be fsynced on Windows
-		if d, err := os.Open(dir); err == nil {
-			d.Sync()
-			d.Close()
-		}
-	}
-	return nil
+	return writeFileAtomic(s.path, append(b, '\n'))
 }
 
 // cleanQuery strips the characters that would break a Resource Manager

@@ -33,33 +33,6 @@ func e2eDir(t *testing.T) string {
 	return d
 }
 
-// countPixels counts the pixels of the PNG at path that match pred.
-func countPixels(t *testing.T, path string, pred func(r, g, b uint32) bool) int {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("decode %s: %v", path, err)
-	}
-	n := 0
-	bounds := img.Bounds()
-	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
-		for x := bounds.Min.X; x < bounds.Max.X; x++ {
-			r, g, b, _ := img.At(x, y).RGBA()
-			if pred(r>>8, g>>8, b>>8) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-func isGreen(r, g, b uint32) bool { return g > 180 && r < 90 && b < 90 }
-
 // whiteBlock reports whether the PNG has a w×h block of pure white at x,y
 // (an xterm's background; Xvfb's root weave is half black).
 func whiteBlock(t *testing.T, path string, x0, y0, w, h int) bool {
@@ -191,7 +164,7 @@ func TestE2EFreeRDP(t *testing.T) {
 			default:
 			}
 			systest.Screenshot(t, display, shot)
-			if green = countPixels(t, shot, isGreen); green > 20000 {
+			if green = systest.CountPixels(t, shot, systest.Green); green > 20000 {
 				break
 			}
 			time.Sleep(500 * time.Millisecond) // polling the external client's screen
@@ -225,7 +198,7 @@ func TestE2EFreeRDP(t *testing.T) {
 		}
 		shot := filepath.Join(shots, "freerdp-wrong-password.png")
 		systest.Screenshot(t, display, shot)
-		if green := countPixels(t, shot, isGreen); green > 1000 {
+		if green := systest.CountPixels(t, shot, systest.Green); green > 1000 {
 			t.Errorf("client display shows the remote desktop (%d green pixels) after a wrong password (%s)", green, shot)
 		}
 	})

@@ -3,6 +3,7 @@ package systest
 import (
 	"bytes"
 	"fmt"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,3 +80,34 @@ func Screenshot(t testing.TB, display, path string) {
 		t.Fatalf("screenshot of %s: %v\n%s", display, err, out)
 	}
 }
+
+// CountPixels counts the pixels of the PNG at path for which pred holds
+// (8-bit channels): how tests check that a client window shows the remote
+// content it should.
+func CountPixels(t testing.TB, path string, pred func(r, g, b uint32) bool) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	n := 0
+	bounds := img.Bounds()
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			if pred(r>>8, g>>8, b>>8) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Green is bright green: the background the end-to-end tests give the
+// xterm on an RDP server's display.
+func Green(r, g, b uint32) bool { return g > 180 && r < 90 && b < 90 }
