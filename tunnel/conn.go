@@ -57,6 +57,9 @@ type Conn struct {
 	rmu   sync.Mutex // serialises Read and WriteTo callers
 	wmu   sync.Mutex // serialises Write and ReadFrom callers
 	ackMu sync.Mutex // serialises choosing and writing an ACK value
+	// sendMu is held while a batch of DATA is chosen and written, by the
+	// session goroutine or by a Write sending inline (sendNow).
+	sendMu sync.Mutex
 
 	// mu guards every field below it. Never held during network I/O.
 	mu           sync.Mutex
@@ -69,6 +72,7 @@ type Conn struct {
 	sendq        []*chunk
 	sending      bool     // the session goroutine is writing sendq chunks
 	freeLater    []*chunk // chunks acknowledged while sending
+	cur          *wsConn  // the relay connection in use; nil while reconnecting
 	recvq        []rchunk
 	recvBytes    int
 	readErr      error // how the stream ended; Read returns it after recvq
@@ -249,9 +253,15 @@ func (c *Conn) Write(p []byte) (int, error) {
 		k := min(len(p)-n, MaxDataSize)
 		buf := getBuf(k > smallBufLen-dataHeaderLen)
 		copy((*buf)[dataHeaderLen:], p[n:n+k])
-		c.enqueue(buf, k)
+		if err := c.enqueue(buf, k); err != nil {
+			return n, err
+		}
 		n += k
+		if n%(4*MaxDataSize) == 0 {
+			c.sendNow() // a large write: start sending before it is all queued
+		}
 	}
+	c.sendNow()
 	return n, nil
 }
 
@@ -273,6 +283,7 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 			if werr := c.enqueue(buf, n); werr != nil {
 				return total, werr
 			}
+			c.sendNow()
 			total += int64(n)
 			// A full read means a bulk transfer: use big buffers; a short
 			// one means interactive traffic.
@@ -335,7 +346,6 @@ func (c *Conn) enqueue(buf *[]byte, n int) error {
 	c.sendq = append(c.sendq, &chunk{buf: buf, seq: c.tx, n: n})
 	c.tx += uint64(n)
 	c.mu.Unlock()
-	signal(c.sendWake)
 	return nil
 }
 

@@ -31,7 +31,9 @@ func (c *Conn) run(wc *wsConn) {
 	defer close(c.done)
 	defer c.cancel()
 	for {
+		c.setCurrent(wc)
 		err := c.serve(wc)
+		c.setCurrent(nil)
 		var ce *CloseError
 		if errors.Is(err, errStreamEnd) || errors.As(err, &ce) && closeActionFor(ce.Code) == actionEnd {
 			c.finish(io.EOF)
@@ -47,6 +49,41 @@ func (c *Conn) run(wc *wsConn) {
 			c.finish(err)
 			return
 		}
+	}
+}
+
+// setCurrent publishes the relay connection writers may send on (nil while
+// there is none). Taking sendMu first waits out a Write that is sending on
+// the old connection, so a reconnect never races it for txSent.
+func (c *Conn) setCurrent(wc *wsConn) {
+	c.sendMu.Lock()
+	c.mu.Lock()
+	c.cur = wc
+	c.mu.Unlock()
+	c.sendMu.Unlock()
+}
+
+// sendNow sends what Write queued from the writing goroutine itself, saving
+// the hand-off to the session goroutine, when no one else is sending and a
+// relay connection is up; otherwise it wakes the session goroutine. A
+// failure is left to the session goroutine, which sees the connection fail.
+func (c *Conn) sendNow() {
+	if !c.sendMu.TryLock() {
+		signal(c.sendWake) // the session goroutine is sending: it loops
+		return
+	}
+	c.mu.Lock()
+	wc := c.cur
+	c.mu.Unlock()
+	if wc == nil {
+		c.sendMu.Unlock()
+		signal(c.sendWake)
+		return
+	}
+	_, more, err := c.sendPending(wc)
+	c.sendMu.Unlock()
+	if more || err != nil {
+		signal(c.sendWake)
 	}
 }
 
@@ -134,7 +171,9 @@ func (c *Conn) serve(wc *wsConn) error {
 		}
 	}()
 	for {
+		c.sendMu.Lock()
 		due, more, err := c.sendPending(wc)
+		c.sendMu.Unlock()
 		if err != nil {
 			return shut(err)
 		}
