@@ -53,8 +53,18 @@ func main() {
 }
 
 func dispatch(ctx context.Context, args []string) int {
+	if n := len(args); n > 0 && app.IsIAPRDPURL(args[n-1]) && (n == 1 || strings.HasPrefix(args[0], "--demo")) {
+		if err := runLink(ctx, args); err != nil {
+			if err == errUsage {
+				return 2
+			}
+			fmt.Fprintln(os.Stderr, "iapdesk: "+err.Error())
+			return 1
+		}
+		return 0
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "--demo") {
-		if err := runGUI(ctx, args); err != nil {
+		if err := runGUI(ctx, args, nil); err != nil {
 			if err == errUsage {
 				return 2
 			}
@@ -500,8 +510,9 @@ func runRDP(ctx context.Context, args []string) error {
 // demo world (app/demo: fakes of Google's APIs, a real SSH server), which
 // never touches the user's accounts, keyring or settings. The hidden
 // --demo-script=screenshot sets the window up for make screenshot and
-// prints "iapdesk: ready for a screenshot" on stdout.
-func runGUI(ctx context.Context, args []string) error {
+// prints "iapdesk: ready for a screenshot" on stdout. link, if not nil, is
+// opened once signed in.
+func runGUI(ctx context.Context, args []string, link *app.IAPRDPURL) error {
 	fs := flag.NewFlagSet("iapdesk", flag.ContinueOnError)
 	demoMode := fs.Bool("demo", false, "run against a demo organisation")
 	script := fs.String("demo-script", "", "`screenshot`: expand the tree and open a context menu")
@@ -521,7 +532,7 @@ func runGUI(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	hub := &views.Hub{}
-	cfg := views.Config{App: fyneapp.NewWithID("io.github.iapdesk"), Hub: hub, Logger: log}
+	cfg := views.Config{App: fyneapp.NewWithID("io.github.iapdesk"), Hub: hub, Logger: log, Link: link}
 	if *demoMode || *script != "" {
 		world, err := demo.Start(ctx, demo.Config{
 			OnExplorerChange: hub.ExplorerChanged, OnTunnelsChange: hub.TunnelsChanged, OnSessionEnd: hub.SessionEnded, Logger: log,
@@ -537,7 +548,9 @@ func runGUI(ctx context.Context, args []string) error {
 				return nil, err
 			}
 			return &views.Services{Explorer: world.Explorer, Tunnels: world.Tunnels, Connector: world.Connector,
-				Projects: world.ResourceManager, Credentials: desc, SSH: world.SSH}, nil
+				Projects: world.ResourceManager, Credentials: desc, SSH: world.SSH,
+				Profiles: world.Profiles, Passwords: world.Credentials, SSHPublisher: world.SSHPublisher, SSHKeys: world.SSHKeys,
+				WindowsCredentials: world.WindowsCredentials}, nil
 		}
 		if *script != "" {
 			cfg.Script = &views.Script{Select: demo.WindowsVM, Tunnel: demo.LinuxVM,
@@ -619,9 +632,40 @@ func guiServices(ctx context.Context, accounts *app.Accounts, hub *views.Hub, lo
 	if err != nil {
 		return nil, err
 	}
+	// Saved connections, settings and passwords: the config directory and
+	// the keyring refresh tokens use (memory with IAPDESK_KEYRING=memory).
+	var secrets app.SecretStore = auth.KeyringStore{}
+	if os.Getenv(auth.EnvKeyring) == "memory" {
+		secrets = auth.NewMemoryStore()
+	}
+	creds, err := app.NewCredentials(secrets)
+	if err != nil {
+		return nil, err
+	}
+	configStore, err := app.NewConfigStore(app.ConfigStoreConfig{Dir: dir, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := app.NewProfiles(app.ProfilesConfig{Store: configStore, Credentials: creds})
+	if err != nil {
+		return nil, err
+	}
+	keys, err := app.NewSSHKeys(app.SSHKeysConfig{Dir: dir, Credentials: creds})
+	if err != nil {
+		return nil, err
+	}
+	publisher, err := app.NewSSHPublisher(ctx, app.SSHPublisherConfig{ComputeOptions: opts, OSLoginOptions: opts, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	winCreds, err := app.NewWindowsCredentialGenerator(ctx, app.WindowsCredentialsConfig{Options: opts, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	return &views.Services{
 		Explorer: explorer, Tunnels: tunnels, Connector: connector, Projects: rm, Credentials: desc,
 		SSH: app.SSHParams{Username: app.DefaultSSHUsername()}, Close: tunnels.Shutdown,
+		Profiles: profiles, Passwords: creds, SSHPublisher: publisher, SSHKeys: keys, WindowsCredentials: winCreds,
 	}, nil
 }
 
@@ -646,4 +690,17 @@ func runDemoSSH(ctx context.Context, name string, command []string, verbose bool
 	params.Command = command
 	return w.Connector.RunSSH(ctx, w.Launcher, app.Request{Instance: inst, SSH: params},
 		os.Stdin, os.Stdout, os.Stderr)
+}
+
+// runLink is `iapdesk [--demo] 'iap-rdp:///PROJECT/ZONE/VM?username=…'`, IAP
+// Desktop's links (the scheme handler the packages register): the window,
+// which connects to the VM once signed in. A malformed link fails here,
+// before any window opens, with what is wrong and an example.
+func runLink(ctx context.Context, args []string) error {
+	link := args[len(args)-1]
+	u, err := app.ParseIAPRDPURL(link)
+	if err != nil {
+		return authCLIError(err)
+	}
+	return runGUI(ctx, args[:len(args)-1], &u)
 }

@@ -13,9 +13,11 @@ import (
 // implement them; tests may pass small fakes.
 
 // TreeModel is what the project tree shows: the filtered inventory, and the
-// expansion and selection to restore after a reload.
+// expansion and selection to restore after a reload. Unfiltered is every
+// loaded VM, for connections that are not made from the tree.
 type TreeModel interface {
 	Inventory() *app.Inventory
+	Unfiltered() *app.Inventory
 	TreeState() app.TreeState
 }
 
@@ -100,6 +102,82 @@ type Accounts interface {
 	AccountList
 }
 
+// ProfileReader lists the saved connections and reads one.
+type ProfileReader interface {
+	List(ctx context.Context) ([]app.Profile, error)
+	Get(ctx context.Context, id string) (app.Profile, error)
+}
+
+// ProfileWriter adds, changes and deletes saved connections.
+type ProfileWriter interface {
+	Add(ctx context.Context, p app.Profile) (app.Profile, error)
+	Update(ctx context.Context, p app.Profile) error
+	Delete(ctx context.Context, id string) error
+}
+
+// ProfileCopier duplicates, imports and exports saved connections.
+type ProfileCopier interface {
+	Duplicate(ctx context.Context, id string) (app.Profile, error)
+	Import(ctx context.Context, data []byte) ([]app.Profile, error)
+	Export(ctx context.Context, ids ...string) ([]byte, error)
+}
+
+// SettingsEditor reads the settings levels of a connection and saves one
+// project, zone or VM level.
+type SettingsEditor interface {
+	Layers(ctx context.Context, ref app.InstanceRef, profileID string) ([]app.Layer, error)
+	SaveSettings(ctx context.Context, scope app.Scope, s app.Settings) error
+}
+
+// RequestBuilder builds connect requests from the saved settings and
+// passwords: of a profile, of a plain Connect on a VM, of an iap-rdp link.
+type RequestBuilder interface {
+	Request(ctx context.Context, id string, inv *app.Inventory) (app.Request, error)
+	InstanceRequest(ctx context.Context, inst app.Instance, protocol app.Protocol, port int) (app.Request, error)
+	URLRequest(ctx context.Context, u app.IAPRDPURL, inv *app.Inventory) (app.Request, error)
+}
+
+// WindowsCredentialSaver remembers generated Windows credentials for a VM
+// or a profile.
+type WindowsCredentialSaver interface {
+	SaveWindowsCredentials(ctx context.Context, profileID string, wc app.WindowsCredentials) error
+}
+
+// Profiles is the saved connections and settings use case as the window
+// uses it.
+type Profiles interface {
+	ProfileReader
+	ProfileWriter
+	ProfileCopier
+	SettingsEditor
+	RequestBuilder
+	WindowsCredentialSaver
+}
+
+// PasswordSaver keeps an RDP password in the OS keyring.
+type PasswordSaver interface {
+	SetRDPPassword(ctx context.Context, key app.SecretKey, pw platform.Password) error
+}
+
+// SSHPreparer publishes iapdesk's SSH key to a VM and fills in the
+// request's username and key file.
+type SSHPreparer interface {
+	PrepareRequest(ctx context.Context, keys *app.SSHKeys, account string, keyType app.SSHKeyType, req app.Request) (app.Request, error)
+}
+
+// WindowsPasswordGenerator creates or resets a Windows account through the
+// VM's guest agent.
+type WindowsPasswordGenerator interface {
+	Generate(ctx context.Context, req app.WindowsCredentialRequest) (app.WindowsCredentials, error)
+}
+
+var (
+	_ Profiles                 = (*app.Profiles)(nil)
+	_ PasswordSaver            = (*app.Credentials)(nil)
+	_ SSHPreparer              = (*app.SSHPublisher)(nil)
+	_ WindowsPasswordGenerator = (*app.WindowsCredentialGenerator)(nil)
+)
+
 var (
 	_ Explorer      = (*app.Explorer)(nil)
 	_ Connecter     = (*app.Connector)(nil)
@@ -118,9 +196,29 @@ type Services struct {
 	Projects ProjectFinder
 	// Credentials says which credentials are in use, for the status bar.
 	Credentials auth.Description
-	// SSH are the defaults of every SSH connection: user name, key,
-	// known_hosts.
+	// SSH are the defaults of every SSH connection: known_hosts and host
+	// key checking always; user name and key only when no key is
+	// published (SSHPublisher nil, or no signed-in account to publish
+	// for).
 	SSH app.SSHParams
+
+	// Profiles are the saved connections and the inherited settings. With
+	// it every Connect builds its request from the settings (RDP options,
+	// usernames, keep-open, local port) and the password saved in the
+	// keyring; nil: connections use SSH and ask for RDP credentials, and
+	// the Saved connections tab and Settings… are hidden.
+	Profiles Profiles
+	// Passwords saves the RDP password typed in the credentials dialog
+	// when the user ticks "Save password"; nil hides the box.
+	Passwords PasswordSaver
+	// SSHPublisher publishes SSHKeys' key (generated on first use) to a VM
+	// before an SSH connection, for Credentials.Account; nil uses SSH's
+	// user name and key as they are.
+	SSHPublisher SSHPreparer
+	SSHKeys      *app.SSHKeys
+	// WindowsCredentials generates Windows passwords ("Generate Windows
+	// credentials…"); nil hides the command.
+	WindowsCredentials WindowsPasswordGenerator
 	// Apps are the client applications "Connect to port…" offers; nil
 	// means platform.BuiltinApps().
 	Apps []platform.App

@@ -44,7 +44,7 @@ func (d *detailPane) show(n app.Node) {
 	case app.NodeInstance:
 		inst := *n.Instance
 		connect := widget.NewButtonWithIcon(connectLabel(inst), theme.LoginIcon(), func() {
-			d.w.connect(inst, app.ProtocolAuto, 0, nil, nil)
+			d.w.connect(inst, app.ProtocolAuto, 0, nil)
 		})
 		connect.Importance = widget.HighImportance
 		port := widget.NewButtonWithIcon("Connect to port…", theme.MailForwardIcon(), func() { d.w.showPortDialog(inst) })

@@ -15,6 +15,7 @@ import (
 	"iapdesk/app"
 	"iapdesk/app/gcetest"
 	"iapdesk/auth"
+	"iapdesk/auth/authtest"
 )
 
 // testWorld is a window over the real explorer (app.Explorer on a gcetest
@@ -29,17 +30,40 @@ type testWorld struct {
 	conn     *fakeConnector
 	tunnels  *fakeTunnels
 	svc      *Services
+
+	// With saved connections (newSavedWorld): the real use cases over a
+	// config directory in t.TempDir(), a memory keyring and the fake
+	// Compute API.
+	profiles *app.Profiles
+	secrets  *authtest.MemStore
+	dir      string
 }
 
 func newTestWorld(t *testing.T) *testWorld {
+	t.Helper()
+	return newTestWorldWith(t, Config{}, nil)
+}
+
+// account is the signed-in account of the test worlds.
+const account = "user@example.com"
+
+// newTestWorldWith builds a test world from cfg (App, Hub and Start are
+// filled in); setup, if set, completes the services before the window
+// starts.
+func newTestWorldWith(t *testing.T, cfg Config, setup func(tw *testWorld)) *testWorld {
 	t.Helper()
 	a := test.NewTempApp(t)
 	hub := &Hub{}
 	ex, gce, rm := newExplorer(t, hub)
 	tw := &testWorld{t: t, gce: gce, explorer: ex, conn: &fakeConnector{}, tunnels: &fakeTunnels{}}
 	tw.svc = &Services{Explorer: ex, Tunnels: tw.tunnels, Connector: tw.conn, Projects: rm,
-		Credentials: auth.Description{Kind: auth.SourceAccount, Account: "user@example.com"}}
-	tw.w, tw.loop = newWindow(t, Config{App: a, Hub: hub, Start: func(context.Context) (*Services, error) { return tw.svc, nil }})
+		Credentials: auth.Description{Kind: auth.SourceAccount, Account: account}}
+	if setup != nil {
+		setup(tw)
+	}
+	cfg.App, cfg.Hub = a, hub
+	cfg.Start = func(context.Context) (*Services, error) { return tw.svc, nil }
+	tw.w, tw.loop = newWindow(t, cfg)
 	tw.w.win.Resize(fyne.NewSize(1120, 1400)) // tall: every row of an expanded project is laid out
 	tw.w.start()
 	tw.idle()
@@ -151,6 +175,50 @@ func newExplorer(t *testing.T, hub *Hub) (*app.Explorer, *gcetest.Server, *app.R
 	return ex, gce, rm
 }
 
+// newSavedWorld is a test world with saved connections, settings, the
+// keyring (a MemStore), SSH key publishing and Windows credentials, all
+// real, over the fake Compute API; the connector answers like the real one
+// when an RDP password is missing.
+func newSavedWorld(t *testing.T) *testWorld {
+	t.Helper()
+	return newTestWorldWith(t, Config{}, func(tw *testWorld) { withSaved(t, tw) })
+}
+
+// withSaved adds the saved-connection services to tw.svc.
+func withSaved(t *testing.T, tw *testWorld) {
+	t.Helper()
+	ctx := context.Background()
+	tw.dir = t.TempDir()
+	tw.secrets = authtest.NewMemStore()
+	creds, err := app.NewCredentials(tw.secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := app.NewConfigStore(app.ConfigStoreConfig{Dir: tw.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tw.profiles, err = app.NewProfiles(app.ProfilesConfig{Store: store, Credentials: creds}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := app.NewSSHKeys(app.SSHKeysConfig{Dir: tw.dir, Credentials: creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := app.NewSSHPublisher(ctx, app.SSHPublisherConfig{ComputeOptions: tw.gce.ComputeOptions(), OSLoginOptions: tw.gce.OSLoginOptions(), RetryDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := app.NewWindowsCredentialGenerator(ctx, app.WindowsCredentialsConfig{Options: tw.gce.ComputeOptions(),
+		Timeout: 2 * time.Second, PollInterval: 20 * time.Millisecond, RetryDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw.conn.needPassword = true
+	tw.svc.Profiles, tw.svc.Passwords, tw.svc.SSHPublisher, tw.svc.SSHKeys, tw.svc.WindowsCredentials = tw.profiles, creds, pub, keys, gen
+	tw.svc.SSH = app.SSHParams{KnownHostsFile: "/test/known_hosts", StrictHostKeyChecking: "yes"}
+}
+
 // idle waits for the window's background work and shows its results.
 func (tw *testWorld) idle() { settle(tw.t, tw.w, tw.loop) }
 
@@ -243,17 +311,23 @@ func (tw *testWorld) tapMenuItem(t *testing.T, menu *fyne.Menu, label string) {
 	test.Tap(pm.Items[i].(fyne.Tappable))
 }
 
-// fakeConnector records connect requests; errs are returned in turn.
+// fakeConnector records connect requests; errs are returned in turn. With
+// needPassword it refuses RDP without a user name and password, as
+// app.Connector does.
 type fakeConnector struct {
-	mu   sync.Mutex // guards reqs and errs
-	reqs []app.Request
-	errs []error
+	mu           sync.Mutex // guards reqs and errs
+	reqs         []app.Request
+	errs         []error
+	needPassword bool
 }
 
 func (c *fakeConnector) Connect(_ context.Context, req app.Request) (*app.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reqs = append(c.reqs, req)
+	if c.needPassword && req.Protocol == app.ProtocolRDP && (req.RDP.Username == "" || req.RDP.Password == "") {
+		return nil, &app.UserError{What: "Credentials needed for " + req.Instance.Name, Err: app.ErrCredentialsRequired}
+	}
 	if len(c.errs) > 0 {
 		err := c.errs[0]
 		c.errs = c.errs[1:]

@@ -48,6 +48,7 @@ func (w *Window) restart() {
 	w.mu.Unlock()
 	w.tree.show(app.NewInventory(nil, time.Time{}), app.TreeState{}, false)
 	w.tunnels.set(nil)
+	w.profiles.set(nil)
 	w.status.setTunnels(0)
 	w.status.setCredentials(auth.Description{})
 	w.showProgress("Switching account…")
@@ -69,6 +70,7 @@ func (w *Window) setServices(svc *Services) {
 	w.body.Refresh()
 	w.tunnelsChanged()
 	w.refresh()
+	w.reloadProfiles()
 	if !w.ticking && w.cfg.TickInterval > 0 {
 		w.ticking = true
 		w.loops.Go(w.tick)

@@ -9,11 +9,12 @@ import (
 	"iapdesk/app"
 )
 
-// mainMenu: File (Add project, Quit), View (Refresh, Find), Help (About).
+// mainMenu: File (Add project, Open iap-rdp link, Quit), View (Refresh, Find), Help (About).
 // The menu's shortcuts work wherever the focus is.
 func (w *Window) mainMenu() *fyne.MainMenu {
 	add := fyne.NewMenuItemWithIcon("Add project…", theme.ContentAddIcon(), w.showAddProject)
 	add.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}
+	link := fyne.NewMenuItemWithIcon("Open iap-rdp link…", theme.LoginIcon(), w.showOpenLink)
 	quit := fyne.NewMenuItem("Quit", w.requestClose)
 	quit.IsQuit = true
 	refresh := fyne.NewMenuItemWithIcon("Refresh (F5)", theme.ViewRefreshIcon(), w.refresh)
@@ -24,7 +25,7 @@ func (w *Window) mainMenu() *fyne.MainMenu {
 		dialog.ShowInformation("About iapdesk", app.Build().String()+"\n\nRDP, SSH and port tunnels to Compute Engine VMs through Identity-Aware Proxy.", w.win)
 	})
 	return fyne.NewMainMenu(
-		fyne.NewMenu("File", add, fyne.NewMenuItemSeparator(), quit),
+		fyne.NewMenu("File", add, link, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", refresh, find),
 		fyne.NewMenu("Help", about),
 	)

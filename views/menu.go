@@ -21,7 +21,12 @@ func (w *Window) showNodeMenu(n app.Node, at fyne.Position) {
 	case app.NodeProject:
 		m = w.projectMenu(n.Project)
 	case app.NodeZone:
-		m = fyne.NewMenu("", w.refreshProjectItem(n.Project.ID))
+		items := []*fyne.MenuItem{w.refreshProjectItem(n.Project.ID)}
+		if w.hasProfiles() {
+			scope := app.ZoneScope(n.Project.ID, n.Zone.Name)
+			items = append(items, w.settingsItem(settingsLevel{scope: scope}))
+		}
+		m = fyne.NewMenu("", items...)
 	default:
 		return
 	}
@@ -36,7 +41,17 @@ func connectLabel(inst app.Instance) string {
 	return "Connect (SSH)"
 }
 
-// instanceMenu: Connect, Connect to port…, Copy internal IP, Start, Stop,
+// hasProfiles reports whether saved connections and settings are
+// available.
+func (w *Window) hasProfiles() bool { return w.svc != nil && w.svc.Profiles != nil }
+
+// settingsItem is "Settings…" for a level.
+func (w *Window) settingsItem(l settingsLevel) *fyne.MenuItem {
+	return fyne.NewMenuItemWithIcon("Settings…", theme.SettingsIcon(), func() { w.showSettings(l) })
+}
+
+// instanceMenu: Connect, Connect to port…, Generate Windows credentials…
+// (Windows), Save as profile…, Settings…, Copy internal IP, Start, Stop,
 // Reset, Show serial port output, Properties.
 func (w *Window) instanceMenu(inst app.Instance) *fyne.Menu {
 	running := inst.Running()
@@ -46,9 +61,21 @@ func (w *Window) instanceMenu(inst app.Instance) *fyne.Menu {
 		return it
 	}
 	ref := inst.InstanceRef
-	return fyne.NewMenu("",
-		item(connectLabel(inst), theme.LoginIcon(), running, func() { w.connect(inst, app.ProtocolAuto, 0, nil, nil) }),
+	items := []*fyne.MenuItem{
+		item(connectLabel(inst), theme.LoginIcon(), running, func() { w.connect(inst, app.ProtocolAuto, 0, nil) }),
 		item("Connect to port…", theme.MailForwardIcon(), running, func() { w.showPortDialog(inst) }),
+	}
+	if inst.OS == app.OSWindows && w.svc != nil && w.svc.WindowsCredentials != nil {
+		items = append(items, item("Generate Windows credentials…", theme.AccountIcon(), running, func() {
+			w.showGenerateCredentials(ref, "")
+		}))
+	}
+	if w.hasProfiles() {
+		items = append(items, fyne.NewMenuItemSeparator(),
+			item("Save as profile…", theme.DocumentSaveIcon(), true, func() { w.saveAsProfile(inst) }),
+			w.settingsItem(settingsLevel{scope: app.InstanceScope(ref)}))
+	}
+	return fyne.NewMenu("", append(items,
 		fyne.NewMenuItemSeparator(),
 		item("Copy internal IP", theme.ContentCopyIcon(), inst.InternalIP != "", func() {
 			w.cfg.App.Clipboard().SetContent(inst.InternalIP)
@@ -70,10 +97,10 @@ func (w *Window) instanceMenu(inst app.Instance) *fyne.Menu {
 		fyne.NewMenuItemSeparator(),
 		item("Show serial port output", theme.FileTextIcon(), true, func() { w.showSerial(inst) }),
 		item("Properties", theme.InfoIcon(), true, func() { w.showProperties(inst) }),
-	)
+	)...)
 }
 
-// projectMenu: Refresh, Remove.
+// projectMenu: Refresh, Settings…, Remove.
 func (w *Window) projectMenu(p *app.Project) *fyne.Menu {
 	id, label := p.ID, p.Label()
 	remove := fyne.NewMenuItemWithIcon("Remove", theme.DeleteIcon(), func() {
@@ -81,7 +108,11 @@ func (w *Window) projectMenu(p *app.Project) *fyne.Menu {
 			w.run("Removing "+id, func(ctx context.Context) error { return w.svc.Explorer.RemoveProject(ctx, id) })
 		})
 	})
-	return fyne.NewMenu("", w.refreshProjectItem(id), fyne.NewMenuItemSeparator(), remove)
+	items := []*fyne.MenuItem{w.refreshProjectItem(id)}
+	if w.hasProfiles() {
+		items = append(items, w.settingsItem(settingsLevel{scope: app.ProjectScope(id)}))
+	}
+	return fyne.NewMenu("", append(items, fyne.NewMenuItemSeparator(), remove)...)
 }
 
 func (w *Window) refreshProjectItem(id string) *fyne.MenuItem {

@@ -114,7 +114,7 @@ func TestDoubleClickAndEnterConnect(t *testing.T) {
 func TestRDPCredentialsDialog(t *testing.T) {
 	tw := newTestWorld(t)
 	tw.conn.errs = []error{&app.UserError{What: "Credentials needed for iis-prod-01", Err: app.ErrCredentialsRequired}}
-	tw.w.connect(tw.instance(t, windowsVM), app.ProtocolAuto, 0, nil, nil)
+	tw.w.connect(tw.instance(t, windowsVM), app.ProtocolAuto, 0, nil)
 	tw.idle()
 	dlg := tw.topOverlay(t)
 	if got := strings.Join(texts(dlg), "\n"); !strings.Contains(got, "Credentials needed for iis-prod-01") {
@@ -203,7 +203,7 @@ func TestConnectErrorShowsUserError(t *testing.T) {
 	raw := errors.New("websocket: close 4003: failed to connect to backend")
 	ue := app.ConnectError(windowsVM, 3389, raw)
 	tw.conn.errs = []error{ue}
-	tw.w.connect(tw.instance(t, windowsVM), app.ProtocolAuto, 0, &app.RDPParams{Username: "a", Password: "b"}, nil)
+	tw.w.connect(tw.instance(t, windowsVM), app.ProtocolAuto, 0, nil)
 	tw.idle()
 	got := texts(tw.topOverlay(t))
 	for _, want := range []string{ue.What, capitalise(ue.Why), ue.Fix, raw.Error()} {

@@ -64,12 +64,12 @@ func (w *Window) showPortDialog(inst app.Instance) {
 			return
 		}
 		if with.Selected == tunnelOnly {
-			w.connect(inst, app.ProtocolTunnel, p, nil, nil)
+			w.connect(inst, app.ProtocolTunnel, p, nil)
 			return
 		}
 		for _, a := range apps {
 			if a.Name == with.Selected {
-				w.connect(inst, app.ProtocolApp, p, nil, &a)
+				w.connect(inst, app.ProtocolApp, p, &a)
 				return
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
@@ -35,6 +36,9 @@ type Config struct {
 	Hub *Hub
 	// Script, if set, drives the window for a screenshot (see Script).
 	Script *Script
+	// Link, if set, is an iap-rdp:/// link to open once the services have
+	// started and the projects have loaded (iapdesk 'iap-rdp:///…').
+	Link *app.IAPRDPURL
 	// TickInterval is how often the tunnels panel's counters update while
 	// a tunnel is open; 0 means every second, negative never.
 	TickInterval time.Duration
@@ -75,21 +79,34 @@ type Window struct {
 	// active counts jobs whose completion has not yet been shown.
 	active atomic.Int32
 
-	svc     *Services // nil until started, and while switching accounts
-	toolbar *toolbar
-	tree    *explorerTree
-	detail  *detailPane
-	tunnels *tunnelsPanel
-	status  *statusBar
-	signin  *signInScreen
-	body    *fyne.Container // holds explorer, sign-in screen or progress
-	explore fyne.CanvasObject
-	ticking bool
-	closing bool
+	svc      *Services // nil until started, and while switching accounts
+	toolbar  *toolbar
+	tabs     *container.AppTabs // Projects, Saved connections
+	tree     *explorerTree
+	profiles *profilesPanel
+	detail   *detailPane
+	tunnels  *tunnelsPanel
+	status   *statusBar
+	signin   *signInScreen
+	body     *fyne.Container // holds explorer, sign-in screen or progress
+	explore  fyne.CanvasObject
+	ticking  bool
+	closing  bool
 	// loaded is closed once the first load of the projects is on screen.
 	loaded     chan struct{}
 	loadedOnce sync.Once
+	linkOpened bool // Config.Link was opened
+	// The editors of the settings and profile dialogs opened last (tests
+	// drive them).
+	openSettings *settingsEditor
+	openProfile  *profileDialog
 }
+
+// Tabs of the left pane.
+const (
+	tabProjects = iota
+	tabProfiles
+)
 
 // New builds the window; ShowAndRun shows it. Without a display (no
 // desktop session) it fails instead of panicking, as Fyne's driver does.
@@ -117,7 +134,7 @@ func New(cfg Config) (w *Window, err error) {
 	w.toolbar = newToolbar(w.showAddProject, w.refresh, w.changeFilter)
 	w.tree = newExplorerTree(treeActions{
 		selected: w.selected,
-		activate: func(n app.Node) { w.connect(*n.Instance, app.ProtocolAuto, 0, nil, nil) },
+		activate: func(n app.Node) { w.connect(*n.Instance, app.ProtocolAuto, 0, nil) },
 		menu:     w.showNodeMenu,
 		expanded: w.expanded,
 		refresh:  w.refresh,
@@ -126,8 +143,13 @@ func New(cfg Config) (w *Window, err error) {
 	w.tunnels = newTunnelsPanel(w.closeTunnel)
 	w.status = newStatusBar(w.showAccountMenu)
 	w.signin = newSignInScreen(w)
+	w.profiles = newProfilesPanel(w)
+	w.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Projects", iconProject, w.tree),
+		container.NewTabItemWithIcon("Saved connections", theme.StorageIcon(), w.profiles.root),
+	)
 
-	treeDetail := container.NewHSplit(w.tree, w.detail.root)
+	treeDetail := container.NewHSplit(w.tabs, w.detail.root)
 	treeDetail.Offset = 0.55
 	main := container.NewVSplit(treeDetail, w.tunnels.root)
 	main.Offset = 0.78
@@ -212,18 +234,25 @@ func (w *Window) shutdown() {
 }
 
 // job runs fn off the UI thread, with what shown in the status bar until
-// it returns.
+// it returns ("" shows nothing).
 func (w *Window) job(what string, fn func(ctx context.Context)) {
-	w.status.begin(what)
+	if what != "" {
+		w.status.begin(what)
+	}
 	w.active.Add(1)
 	w.jobs.Go(func() {
 		fn(w.ctx)
 		w.do(func() {
-			w.status.end(what)
+			if what != "" {
+				w.status.end(what)
+			}
 			w.active.Add(-1)
 		})
 	})
 }
+
+// showTab brings a tab of the left pane to the front.
+func (w *Window) showTab(i int) { w.tabs.SelectIndex(i) }
 
 // run is job for work that can fail: the error is shown in a dialog.
 func (w *Window) run(what string, fn func(ctx context.Context) error) {
@@ -250,6 +279,7 @@ func (w *Window) refresh() {
 		w.do(func() {
 			w.explorerChanged()
 			w.loadedOnce.Do(func() { close(w.loaded) })
+			w.openPendingLink()
 		})
 		return err
 	})

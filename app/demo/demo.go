@@ -77,9 +77,24 @@ type World struct {
 	Tunnels         *app.Tunnels
 	Launcher        *platform.Launcher // configuration in Dir
 	Connector       *app.Connector
-	// SSH are the settings that log in to the demo SSH server: the
-	// current OS user, the demo key, a known_hosts file trusting it.
+	// SSH are the settings that log in to the demo SSH server without
+	// publishing a key: the current OS user, the demo key, a known_hosts
+	// file trusting the server as every VM.
 	SSH app.SSHParams
+
+	// Saved connections, settings and credentials, in Dir and memory only:
+	// Store is Dir/config/connections.json, Credentials a memory keyring,
+	// SSHKeys generates into Dir/config/ssh. SSHPublisher and
+	// WindowsCredentials talk to the fake Compute and OS Login APIs, whose
+	// published keys the demo SSH server accepts and whose Windows agent
+	// answers. Start saves the demo's settings (ssh.username, the login
+	// name, on projects without OS Login) and a few sample profiles.
+	Store              *app.ConfigStore
+	Credentials        *app.Credentials
+	Profiles           *app.Profiles
+	SSHKeys            *app.SSHKeys
+	SSHPublisher       *app.SSHPublisher
+	WindowsCredentials *app.WindowsCredentialGenerator
 	// SSHServer says which server Linux VMs reach: "sshd" or "built-in".
 	SSHServer string
 
@@ -87,7 +102,7 @@ type World struct {
 	oauth  *authtest.Server
 	gce    *gcetest.Server
 	relay  *relaytest.Server
-	sshd   *proc
+	sshd   []*proc
 	ssh    *builtinSSH
 	web    *webServer
 	rdp    *rdpShadow
@@ -109,9 +124,10 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	w = &World{Dir: dir, log: log}
+	world := w // a failed return sets w to nil before this runs
 	defer func() {
 		if err != nil {
-			w.Close()
+			world.Close()
 			w = nil
 		}
 	}()
@@ -144,9 +160,16 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 	}
 	w.tokens = activeTokens{creds}
 
-	// Compute Engine and Resource Manager.
+	// Compute Engine, Resource Manager and OS Login, whose POSIX account
+	// for the demo account is the OS user: the only one the demo SSH
+	// server can log in.
+	login, err := loginName()
+	if err != nil {
+		return nil, err
+	}
 	projects := gcetest.Demo()
-	if w.gce, err = gcetest.NewServer(gcetest.Config{Projects: projects, OperationDelay: operationDelay, Logger: quiet}); err != nil {
+	if w.gce, err = gcetest.NewServer(gcetest.Config{Projects: projects, OperationDelay: operationDelay, Logger: quiet,
+		OSLoginUsers: []gcetest.OSLoginUser{{Email: Account, Username: login}}}); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	if w.Compute, err = app.NewCompute(ctx, app.ComputeConfig{Options: w.gce.ComputeOptions(), Logger: log}); err != nil {
@@ -160,10 +183,14 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 	}
 	infos := make([]app.ProjectInfo, 0, len(projects))
 	vms := map[string]gcetest.OS{}
+	var linux []app.InstanceRef
 	for _, p := range projects {
 		infos = append(infos, app.ProjectInfo{ID: p.ID, Name: p.Name})
 		for _, in := range p.Instances {
 			vms[vmKey(p.ID, in.Zone, in.Name)] = in.OS
+			if in.OS == gcetest.Linux {
+				linux = append(linux, app.InstanceRef{Project: p.ID, Zone: in.Zone, Name: in.Name})
+			}
 		}
 	}
 	if err := w.Projects.Add(ctx, infos...); err != nil {
@@ -186,11 +213,7 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: ssh keys: %w", err)
 	}
-	login, err := loginName()
-	if err != nil {
-		return nil, err
-	}
-	sshAddr, err := w.startSSH(ctx, cfg.SSHServer, sshDir, keys, login)
+	sshAddrs, err := w.startSSH(ctx, cfg.SSHServer, sshdConfig{dir: sshDir, keys: keys, vms: linux, login: login, gceURL: w.gce.URL})
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +230,7 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 		display = ""
 	}
 	w.rdp = &rdpShadow{display: display, home: filepath.Join(dir, "rdp"), log: log, ctx: rdpCtx}
-	rt := &router{gce: w.gce, vms: vms, sshAddr: sshAddr, webAddr: w.web.Addr(), rdp: w.rdp}
+	rt := &router{gce: w.gce, vms: vms, ssh: sshAddrs, webAddr: w.web.Addr(), rdp: w.rdp}
 
 	// The relay, and the app's tunnels and connector on top of it.
 	w.relay = relaytest.NewServer(relaytest.Config{
@@ -235,6 +258,9 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 		return nil, err
 	}
 	w.SSH = app.SSHParams{Username: login, KeyFile: keys.userKey, KnownHostsFile: keys.knownHosts, StrictHostKeyChecking: "yes"}
+	if err := w.startProfiles(ctx, configDir, login, projects); err != nil {
+		return nil, err
+	}
 	log.Info("demo started", slog.String("dir", dir), slog.String("ssh_server", w.SSHServer), slog.String("relay", w.relay.URL))
 	return w, nil
 }
@@ -243,27 +269,28 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 // enough to see the progress indicator.
 const operationDelay = 1500 * time.Millisecond
 
-// startSSH starts the SSH server kind asks for and returns its address.
-func (w *World) startSSH(ctx context.Context, kind, dir string, keys *sshKeys, login string) (string, error) {
+// startSSH starts the SSH server kind asks for and returns each Linux VM's
+// address on it.
+func (w *World) startSSH(ctx context.Context, kind string, c sshdConfig) (map[app.InstanceRef]string, error) {
 	if kind == SSHAuto || kind == SSHSystem {
-		p, addr, err := startSystemSSHD(ctx, dir, keys)
+		p, addrs, err := startSystemSSHD(ctx, c)
 		if err == nil {
 			w.sshd, w.SSHServer = p, "sshd"
-			return addr, nil
+			return addrs, nil
 		}
 		if kind == SSHSystem {
-			return "", fmt.Errorf("demo: %w", err)
+			return nil, fmt.Errorf("demo: %w", err)
 		}
 		w.log.Info("using the built-in ssh server", slog.Any("reason", err))
 	} else if kind != SSHBuiltin {
-		return "", fmt.Errorf("demo: ssh server %q: want %q, %q or empty", kind, SSHSystem, SSHBuiltin)
+		return nil, fmt.Errorf("demo: ssh server %q: want %q, %q or empty", kind, SSHSystem, SSHBuiltin)
 	}
-	s, err := startBuiltinSSH(keys, login, w.log)
+	s, addrs, err := startBuiltinSSH(c.keys, c.login, c.vms, w.gce, w.log)
 	if err != nil {
-		return "", fmt.Errorf("demo: ssh server: %w", err)
+		return nil, fmt.Errorf("demo: ssh server: %w", err)
 	}
 	w.ssh, w.SSHServer = s, "built-in"
-	return s.Addr(), nil
+	return addrs, nil
 }
 
 // loginName is the current OS user's login name: the demo SSH server lets
@@ -322,7 +349,9 @@ func (w *World) Close() {
 			w.stop()
 		}
 		w.rdp.close()
-		w.sshd.stop()
+		for _, p := range w.sshd {
+			p.stop()
+		}
 		if w.ssh != nil {
 			w.ssh.close()
 		}

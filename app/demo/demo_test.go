@@ -69,7 +69,18 @@ func TestLinuxVMReachesSSH(t *testing.T) {
 // runSSH logs in through addr as the demo user and runs cmd.
 func runSSH(t *testing.T, w *demo.World, addr, alias, cmd string) string {
 	t.Helper()
-	pem, err := os.ReadFile(w.SSH.KeyFile)
+	out, err := sshAs(t, w, addr, alias, w.SSH.Username, w.SSH.KeyFile, cmd)
+	if err != nil {
+		t.Fatalf("ssh %q: %v\n%s", cmd, err, out)
+	}
+	return out
+}
+
+// sshAs logs in through addr as user with the private key in keyFile
+// (checking the host key with the demo known_hosts) and runs cmd.
+func sshAs(t *testing.T, w *demo.World, addr, alias, user, keyFile, cmd string) (string, error) {
+	t.Helper()
+	pem, err := os.ReadFile(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +93,7 @@ func runSSH(t *testing.T, w *demo.World, addr, alias, cmd string) string {
 		t.Fatal(err)
 	}
 	cfg := &ssh.ClientConfig{
-		User: w.SSH.Username,
+		User: user,
 		Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
 		// As ssh's HostKeyAlias: the key is checked under the VM's alias,
 		// not the tunnel's ephemeral port.
@@ -93,7 +104,7 @@ func runSSH(t *testing.T, w *demo.World, addr, alias, cmd string) string {
 	}
 	c, err := ssh.Dial("tcp", addr, cfg)
 	if err != nil {
-		t.Fatalf("ssh to %s: %v", addr, err)
+		return "", err
 	}
 	defer c.Close()
 	s, err := c.NewSession()
@@ -102,10 +113,105 @@ func runSSH(t *testing.T, w *demo.World, addr, alias, cmd string) string {
 	}
 	defer s.Close()
 	out, err := s.CombinedOutput(cmd)
-	if err != nil {
-		t.Fatalf("ssh %q: %v\n%s", cmd, err, out)
+	return string(out), err
+}
+
+// TestPublishedKeyReachesSSH: iapdesk's own key, refused by a demo VM until
+// published, logs in once app.SSHPublisher has published it through
+// project metadata or OS Login — with the system sshd (its
+// AuthorizedKeysCommand asks the fake Compute API) and the built-in server.
+func TestPublishedKeyReachesSSH(t *testing.T) {
+	osLoginVM := app.InstanceRef{Project: "acme-dev-sandbox", Zone: "us-central1-a", Name: "dev-alice-01"}
+	for _, kind := range []string{demo.SSHSystem, demo.SSHBuiltin} {
+		t.Run(kind, func(t *testing.T) {
+			if kind == demo.SSHSystem {
+				systest.Require(t, "/usr/sbin/sshd")
+			}
+			w := start(t, demo.Config{SSHServer: kind, NoRDP: true})
+			for _, tc := range []struct {
+				ref        app.InstanceRef
+				keyType    app.SSHKeyType
+				wantMethod string
+			}{
+				{demo.LinuxVM, app.SSHKeyEd25519, "project metadata"},
+				{osLoginVM, app.SSHKeyRSA, "os login"},
+			} {
+				t.Run(tc.wantMethod, func(t *testing.T) {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					inst, err := w.Instance(ctx, tc.ref.Name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					key, err := w.SSHKeys.Key(ctx, tc.keyType)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tk := app.TunnelKey{Ref: inst.InstanceRef, Port: 22}
+					info, err := w.Tunnels.Acquire(ctx, tk, false)
+					if err != nil {
+						t.Fatalf("Acquire(%v) = %v", tk, err)
+					}
+					defer w.Tunnels.Release(tk)
+					alias := fmt.Sprintf("compute.%d", inst.ID)
+					if out, err := sshAs(t, w, info.LocalAddr, alias, w.SSH.Username, key.PrivateKeyFile, "true"); err == nil {
+						t.Fatalf("ssh with the unpublished key to %s succeeded (%q), want it refused", tc.ref.Name, out)
+					}
+
+					req, err := w.Profiles.InstanceRequest(ctx, inst, app.ProtocolSSH, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					req, err = w.SSHPublisher.PrepareRequest(ctx, w.SSHKeys, demo.Account, tc.keyType, req)
+					if err != nil {
+						t.Fatalf("PrepareRequest(%s) = %v", tc.ref.Name, err)
+					}
+					if req.SSH.Username != w.SSH.Username || req.SSH.KeyFile != key.PrivateKeyFile {
+						t.Fatalf("PrepareRequest(%s) = user %q key %q, want %q %q", tc.ref.Name, req.SSH.Username, req.SSH.KeyFile, w.SSH.Username, key.PrivateKeyFile)
+					}
+					out, err := sshAs(t, w, info.LocalAddr, alias, req.SSH.Username, req.SSH.KeyFile, "echo published-$(id -un)")
+					if want := "published-" + w.SSH.Username; err != nil || strings.TrimSpace(out) != want {
+						t.Errorf("ssh with the published key to %s = %q, %v; want %q", tc.ref.Name, out, err, want)
+					}
+					if !strings.HasPrefix(key.PrivateKeyFile, w.Dir) {
+						t.Errorf("key file %s is outside the demo directory %s", key.PrivateKeyFile, w.Dir)
+					}
+				})
+			}
+		})
 	}
-	return string(out)
+}
+
+// TestSavedConnections: the demo's samples are saved, the RDP one with a
+// password in the demo's memory keyring, and the Windows agent answers.
+func TestSavedConnections(t *testing.T) {
+	w := start(t, demo.Config{SSHServer: demo.SSHBuiltin, NoRDP: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	list, err := w.Profiles.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]app.Profile{}
+	for _, p := range list {
+		byName[p.Name] = p
+	}
+	for _, n := range []string{demo.ProfileWebSSH, demo.ProfileIISRDP, demo.ProfilePostgres} {
+		if _, ok := byName[n]; !ok {
+			t.Errorf("profiles = %v, want %q among them", list, n)
+		}
+	}
+	req, err := w.Profiles.Request(ctx, byName[demo.ProfileIISRDP].ID, nil)
+	if err != nil || req.RDP.Username == "" || req.RDP.Password == "" {
+		t.Errorf("Request(%s) = user %q password set %v, %v; want both", demo.ProfileIISRDP, req.RDP.Username, req.RDP.Password != "", err)
+	}
+	if !strings.HasPrefix(w.Store.Path(), w.Dir) {
+		t.Errorf("config file %s is outside the demo directory %s", w.Store.Path(), w.Dir)
+	}
+	wc, err := w.WindowsCredentials.Generate(ctx, app.WindowsCredentialRequest{Instance: demo.WindowsVM, Username: "alice"})
+	if err != nil || wc.Password == "" {
+		t.Errorf("Generate(%s) = %v, want a password", demo.WindowsVM.Name, err)
+	}
 }
 
 // TestExplorerLoadsDemo: the explorer lists the demo organisation, with the

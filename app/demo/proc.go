@@ -27,9 +27,9 @@ type proc struct {
 const watchdog = `"$@" & pid=$!; read _; kill $pid 2>/dev/null; wait $pid`
 
 // startProc starts cmd (under the watchdog where there is a /bin/sh) and
-// waits until addr accepts connections, the process exits, or 10 s pass.
-// On failure the process is stopped.
-func startProc(ctx context.Context, cmd *exec.Cmd, addr string) (*proc, error) {
+// waits until every one of addrs accepts connections, the process exits, or
+// 10 s pass. On failure the process is stopped.
+func startProc(ctx context.Context, cmd *exec.Cmd, addrs ...string) (*proc, error) {
 	p := &proc{cmd: cmd, exited: make(chan struct{})}
 	if _, err := os.Stat("/bin/sh"); err == nil {
 		wrapped := exec.Command("/bin/sh", append([]string{"-c", watchdog, "sh", cmd.Path}, cmd.Args[1:]...)...)
@@ -47,9 +47,13 @@ func startProc(ctx context.Context, cmd *exec.Cmd, addr string) (*proc, error) {
 		_ = p.cmd.Wait()
 		close(p.exited)
 	}()
-	if err := waitListening(ctx, addr, p.exited, 10*time.Second); err != nil {
-		p.stop()
-		return nil, fmt.Errorf("%s: %w", cmd.Path, err)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for _, addr := range addrs {
+		if err := waitListening(ctx, addr, p.exited); err != nil {
+			p.stop()
+			return nil, fmt.Errorf("%s: %w", cmd.Path, err)
+		}
 	}
 	return p, nil
 }
@@ -76,9 +80,7 @@ func (p *proc) stop() {
 
 // waitListening polls addr (an external process's port: there is nothing
 // to wait on) until it accepts a connection.
-func waitListening(ctx context.Context, addr string, exited <-chan struct{}, d time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+func waitListening(ctx context.Context, addr string, exited <-chan struct{}) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -99,10 +101,24 @@ func waitListening(ctx context.Context, addr string, exited <-chan struct{}, d t
 
 // freePort returns a loopback port that was free a moment ago.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freePorts(1)
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return p[0], nil
+}
+
+// freePorts returns n distinct loopback ports that were free a moment ago
+// (all held open at once, so none repeats).
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }

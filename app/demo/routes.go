@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"iapdesk/app"
 	"iapdesk/app/gcetest"
 	"iapdesk/tunnel/relaytest"
 )
@@ -26,8 +27,8 @@ const refused = "127.0.0.1:0"
 // router decides where the relay sends each VM port.
 type router struct {
 	gce     *gcetest.Server
-	vms     map[string]gcetest.OS // key: project/zone/name
-	sshAddr string
+	vms     map[string]gcetest.OS      // key: project/zone/name
+	ssh     map[app.InstanceRef]string // each Linux VM's port 22
 	webAddr string
 	rdp     *rdpShadow
 }
@@ -48,7 +49,9 @@ func (r *router) resolve(t relaytest.Target) string {
 	}
 	switch {
 	case guest == gcetest.Linux && t.Port == 22:
-		return r.sshAddr
+		if a := r.ssh[app.InstanceRef{Project: t.Project, Zone: t.Zone, Name: t.Instance}]; a != "" {
+			return a
+		}
 	case guest == gcetest.Linux && (t.Port == 80 || t.Port == 8080):
 		return r.webAddr
 	case guest == gcetest.Windows && t.Port == 3389:

@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,54 +11,78 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/ssh"
+
+	"iapdesk/app"
 )
 
 // builtinSSH is a small SSH server for machines without OpenSSH's sshd: it
-// accepts the demo user key for one user name and runs commands and a
-// shell (without a terminal: it declines pty requests, so the client stays
-// in line mode) with the system shell.
+// listens on one loopback port per VM, accepts one user name with the demo
+// user key or a key published to that VM (as gcetest says the guest agent
+// would install it), and runs commands and a shell (without a terminal: it
+// declines pty requests, so the client stays in line mode) with the system
+// shell.
 type builtinSSH struct {
-	ln   net.Listener
+	lns  map[string]app.InstanceRef // by listening address
 	cfg  *ssh.ServerConfig
 	log  *slog.Logger
 	ctx  context.Context // bounds the server's lifetime; close cancels it
 	stop context.CancelFunc
-	wg   sync.WaitGroup // accept loop, connections, sessions, their commands
+	wg   sync.WaitGroup // accept loops, connections, sessions, their commands
 
-	mu    sync.Mutex // guards conns
-	conns map[net.Conn]struct{}
+	mu        sync.Mutex // guards conns and listeners
+	conns     map[net.Conn]struct{}
+	listeners []net.Listener
 }
 
-// startBuiltinSSH listens on a loopback port.
-func startBuiltinSSH(keys *sshKeys, user string, log *slog.Logger) (*builtinSSH, error) {
-	cfg := &ssh.ServerConfig{
+// startBuiltinSSH listens on a loopback port for each of vms and returns
+// their addresses. gce says which published keys each VM accepts; nil
+// accepts the demo key only.
+func startBuiltinSSH(keys *sshKeys, user string, vms []app.InstanceRef, gce keySource, log *slog.Logger) (*builtinSSH, map[app.InstanceRef]string, error) {
+	s := &builtinSSH{lns: map[string]app.InstanceRef{}, log: log, conns: map[net.Conn]struct{}{}}
+	s.cfg = &ssh.ServerConfig{
 		PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
-			if c.User() == user && bytes.Equal(k.Marshal(), keys.userPub.Marshal()) {
-				return nil, nil
+			ref, known := s.lns[c.LocalAddr().String()]
+			if c.User() == user && known {
+				ok, err := keys.keyAccepted(gce, ref, user, k)
+				if ok {
+					return nil, nil
+				}
+				if err != nil {
+					log.Debug("demo ssh: read the vm's keys", slog.String("instance", ref.Name), slog.Any("error", err))
+				}
 			}
 			return nil, errors.New("demo ssh: unknown user or key")
 		},
 	}
-	cfg.AddHostKey(keys.host)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+	s.cfg.AddHostKey(keys.host)
+	addrs := make(map[app.InstanceRef]string, len(vms))
+	for _, ref := range vms {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			s.close()
+			return nil, nil, err
+		}
+		s.listeners = append(s.listeners, ln)
+		s.lns[ln.Addr().String()] = ref
+		addrs[ref] = ln.Addr().String()
 	}
-	s := &builtinSSH{ln: ln, cfg: cfg, log: log, conns: map[net.Conn]struct{}{}}
 	s.ctx, s.stop = context.WithCancel(context.Background())
-	s.wg.Go(s.accept)
-	return s, nil
+	for _, ln := range s.listeners {
+		s.wg.Go(func() { s.accept(ln) })
+	}
+	return s, addrs, nil
 }
-
-// Addr is the listening address.
-func (s *builtinSSH) Addr() string { return s.ln.Addr().String() }
 
 // close stops accepting, drops every connection, kills running commands
 // and waits for all of it.
 func (s *builtinSSH) close() {
-	s.stop()
-	s.ln.Close()
+	if s.stop != nil {
+		s.stop()
+	}
 	s.mu.Lock()
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
 	for c := range s.conns {
 		c.Close()
 	}
@@ -67,9 +90,9 @@ func (s *builtinSSH) close() {
 	s.wg.Wait()
 }
 
-func (s *builtinSSH) accept() {
+func (s *builtinSSH) accept(ln net.Listener) {
 	for {
-		c, err := s.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			return
 		}

@@ -1,0 +1,283 @@
+package views
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"iapdesk/app"
+)
+
+// protocolChoices are the profile protocols, in the dialog's order.
+var protocolChoices = []struct {
+	label string
+	p     app.ProfileProtocol
+}{
+	{"Remote Desktop (RDP)", app.ProfileRDP},
+	{"SSH", app.ProfileSSH},
+	{"Port (tunnel only)", app.ProfilePort},
+}
+
+// Target kinds of the profile dialog.
+const (
+	targetVM   = "Compute Engine VM"
+	targetHost = "On-premises or other host"
+)
+
+// profileDialog edits a saved connection: name, target (a VM, or a host
+// reached through IAP for on-premises), protocol, remote port, and the
+// profile's settings level (user name, domain, local port, RDP and SSH
+// options) as settings rows. UI thread only.
+type profileDialog struct {
+	w   *Window
+	svc *Services
+	id  string // "" for a new profile
+
+	name     *widget.Entry
+	kind     *widget.RadioGroup
+	project  *widget.Entry
+	zone     *widget.Entry
+	instance *widget.Entry
+	region   *widget.Entry
+	network  *widget.Entry
+	host     *widget.Entry
+	group    *widget.Entry
+	vmRows   []fyne.CanvasObject // labels and entries shown for a VM target
+	hostRows []fyne.CanvasObject // … for a host target
+	protocol *widget.Select
+	port     *widget.Entry
+	settings *settingsEditor
+	d        dialog.Dialog
+}
+
+// newProfile opens the dialog for a new profile, pre-filled with p.
+func (w *Window) newProfile(p app.Profile) { w.openProfileDialog(p, "New saved connection") }
+
+// editProfile opens the dialog on a saved profile.
+func (w *Window) editProfile(p app.Profile) { w.openProfileDialog(p, "Edit "+p.Name) }
+
+// saveAsProfile is "Save as profile…" on a VM: a new profile for it with
+// the VM's usual protocol.
+func (w *Window) saveAsProfile(inst app.Instance) {
+	proto := app.ProfileSSH
+	if inst.OS == app.OSWindows {
+		proto = app.ProfileRDP
+	}
+	w.newProfile(app.Profile{Name: inst.Name, Protocol: proto,
+		Target: app.Target{Project: inst.Project, Zone: inst.Zone, Instance: inst.Name}})
+}
+
+func (w *Window) openProfileDialog(p app.Profile, title string) {
+	svc := w.svc
+	if svc == nil || svc.Profiles == nil {
+		return
+	}
+	pd := &profileDialog{w: w, svc: svc, id: p.ID}
+	entry := func(text, placeholder string) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetText(text)
+		e.SetPlaceHolder(placeholder)
+		return e
+	}
+	t := p.Target
+	pd.name = entry(p.Name, "e.g. SQL prod")
+	pd.project = entry(t.Project, "project ID")
+	pd.zone = entry(t.Zone, "e.g. us-central1-a")
+	pd.instance = entry(t.Instance, "VM name")
+	pd.region = entry(t.Region, "e.g. us-central1")
+	pd.network = entry(t.Network, "VPC network")
+	pd.host = entry(t.Host, "IP address or DNS name")
+	pd.group = entry(t.DestGroup, "IAP destination group")
+	port := ""
+	if p.RemotePort != 0 {
+		port = strconv.Itoa(p.RemotePort)
+	}
+	pd.port = entry(port, "")
+	form := container.New(layout.NewFormLayout())
+	add := func(label string, o fyne.CanvasObject) []fyne.CanvasObject {
+		l := widget.NewLabel(label)
+		form.Add(l)
+		form.Add(o)
+		return []fyne.CanvasObject{l, o}
+	}
+	pd.kind = widget.NewRadioGroup([]string{targetVM, targetHost}, func(k string) {
+		show := func(objs []fyne.CanvasObject, on bool) {
+			for _, o := range objs {
+				if on {
+					o.Show()
+				} else {
+					o.Hide()
+				}
+			}
+		}
+		show(pd.vmRows, k != targetHost)
+		show(pd.hostRows, k == targetHost)
+		form.Refresh()
+		pd.targetChanged()
+	})
+	pd.kind.Horizontal = true
+	pd.kind.Required = true
+	add("Name", pd.name)
+	add("Target", pd.kind)
+	add("Project", pd.project)
+	pd.vmRows = append(add("Zone", pd.zone), add("VM", pd.instance)...)
+	for _, r := range [][]fyne.CanvasObject{add("Host", pd.host), add("Region", pd.region), add("Network", pd.network), add("Destination group", pd.group)} {
+		pd.hostRows = append(pd.hostRows, r...)
+	}
+	labels := make([]string, len(protocolChoices))
+	for i, c := range protocolChoices {
+		labels[i] = c.label
+	}
+	pd.protocol = widget.NewSelect(labels, func(string) { pd.protocolChanged() })
+	pd.settings = newSettingsEditor([]app.Layer{{Source: app.SourceProfile, Settings: p.Settings}}, app.SourceProfile,
+		levelNames(t.InstanceRef(), ""))
+
+	for _, e := range []*widget.Entry{pd.project, pd.zone, pd.instance} {
+		e.OnChanged = func(string) { pd.targetChanged() }
+	}
+	if t.OnPrem() {
+		pd.kind.SetSelected(targetHost)
+	} else {
+		pd.kind.SetSelected(targetVM)
+	}
+	for _, c := range protocolChoices {
+		if c.p == p.Protocol {
+			pd.protocol.SetSelected(c.label)
+		}
+	}
+	if pd.protocol.Selected == "" {
+		pd.protocol.SetSelectedIndex(0)
+	}
+
+	add("Protocol", pd.protocol)
+	add("Remote port", pd.port)
+	settingsTitle := widget.NewLabelWithStyle("Settings of this connection", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	hint := widget.NewLabel("Unchanged values are inherited from the VM, its zone and its project (see their Settings…).")
+	hint.Wrapping = fyne.TextWrapWord
+	hint.Importance = widget.LowImportance
+	head := container.NewVBox(form, widget.NewSeparator(), settingsTitle, hint)
+	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), pd.save)
+	save.Importance = widget.HighImportance
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { pd.d.Hide() })
+	body := container.NewBorder(head, container.NewHBox(layout.NewSpacer(), cancel, save), nil, nil,
+		container.NewVScroll(pd.settings.root))
+	pd.d = dialog.NewCustomWithoutButtons(title, body, w.win)
+	pd.d.Resize(fyne.NewSize(860, 720))
+	pd.d.Show()
+	w.openProfile = pd
+	w.win.Canvas().Focus(pd.name)
+}
+
+// chosenProtocol is the protocol selected.
+func (pd *profileDialog) chosenProtocol() app.ProfileProtocol {
+	for _, c := range protocolChoices {
+		if c.label == pd.protocol.Selected {
+			return c.p
+		}
+	}
+	return app.ProfileRDP
+}
+
+// protocolChanged shows the settings that apply to the protocol and its
+// default port.
+func (pd *profileDialog) protocolChanged() {
+	proto := pd.chosenProtocol()
+	if d := proto.DefaultPort(); d != 0 {
+		pd.port.SetPlaceHolder(strconv.Itoa(d) + " (default)")
+	} else {
+		pd.port.SetPlaceHolder("required, e.g. 5432")
+	}
+	prefix := map[app.ProfileProtocol]string{app.ProfileRDP: "rdp.", app.ProfileSSH: "ssh."}[proto]
+	var groups []string
+	for _, f := range app.Fields() {
+		if !strings.Contains(f.Key, ".") || strings.HasPrefix(f.Key, "tunnel.") || prefix != "" && strings.HasPrefix(f.Key, prefix) {
+			groups = append(groups, f.Group)
+		}
+	}
+	pd.settings.showGroups(groups...)
+}
+
+// target is the target the fields describe.
+func (pd *profileDialog) target() app.Target {
+	t := app.Target{Project: strings.TrimSpace(pd.project.Text)}
+	if pd.kind.Selected == targetHost {
+		t.Region, t.Network = strings.TrimSpace(pd.region.Text), strings.TrimSpace(pd.network.Text)
+		t.Host, t.DestGroup = strings.TrimSpace(pd.host.Text), strings.TrimSpace(pd.group.Text)
+		return t
+	}
+	t.Zone, t.Instance = strings.TrimSpace(pd.zone.Text), strings.TrimSpace(pd.instance.Text)
+	return t
+}
+
+// targetChanged reloads the levels the profile inherits from: the VM's
+// project, zone and VM settings, or none for a host.
+func (pd *profileDialog) targetChanged() {
+	if pd.settings == nil {
+		return
+	}
+	t := pd.target()
+	if t.OnPrem() || t.Project == "" {
+		pd.settings.setLayers(nil)
+		pd.settings.refresh()
+		return
+	}
+	ref := t.InstanceRef()
+	svc := pd.svc
+	pd.w.job("", func(ctx context.Context) {
+		layers, err := svc.Profiles.Layers(ctx, ref, "")
+		if err != nil {
+			return // the fields are still being typed; Save reports real problems
+		}
+		pd.w.do(func() {
+			if pd.target().InstanceRef() != ref {
+				return // changed again meanwhile
+			}
+			pd.settings.names = levelNames(ref, "")
+			pd.settings.setLayers(layers)
+			pd.settings.refresh()
+		})
+	})
+}
+
+// save validates through app (Profiles.Add or Update) and closes the
+// dialog on success; app's error is shown over it otherwise.
+func (pd *profileDialog) save() {
+	p := app.Profile{ID: pd.id, Name: strings.TrimSpace(pd.name.Text), Target: pd.target(),
+		Protocol: pd.chosenProtocol(), Settings: pd.settings.own}
+	if s := strings.TrimSpace(pd.port.Text); s != "" {
+		n, err := parsePort(s)
+		if err != nil {
+			pd.w.showError(&app.UserError{What: "Cannot save the connection", Why: "the remote port: " + err.Error(),
+				Fix: "Enter the port the service listens on in the VM, or leave it empty for the protocol's default."})
+			return
+		}
+		p.RemotePort = n
+	}
+	svc, w := pd.svc, pd.w
+	w.run("Saving "+p.Name, func(ctx context.Context) error {
+		var err error
+		if p.ID == "" {
+			var saved app.Profile
+			saved, err = svc.Profiles.Add(ctx, p)
+			p.ID = saved.ID
+		} else {
+			err = svc.Profiles.Update(ctx, p)
+		}
+		if err = w.notice(err); err != nil {
+			return err
+		}
+		w.do(func() {
+			pd.d.Hide()
+			w.showTab(tabProfiles)
+			w.profilesChanged(p.ID)
+		})
+		return nil
+	})
+}
