@@ -286,7 +286,12 @@ func (p *filterParser) comparison() (node, error) {
 	switch op.text {
 	case "=", "!=", ":":
 		if strings.Contains(v.text, "*") && !(op.text == ":" && v.text == "*") {
-			c.re = regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(v.text), `\*`, ".*") + "$")
+			// Quoted, so only invalid UTF-8 can make this fail.
+			re, err := regexp.Compile("^" + strings.ReplaceAll(regexp.QuoteMeta(v.text), `\*`, ".*") + "$")
+			if err != nil {
+				return nil, fmt.Errorf("%w: bad pattern %q: %v", errFilterSyntax, v.text, err)
+			}
+			c.re = re
 		}
 	case "eq", "ne":
 		re, err := regexp.Compile("^(?:" + v.text + ")$")
