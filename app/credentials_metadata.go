@@ -56,7 +56,7 @@ func (m *metadataEditor) editInstance(ctx context.Context, ref InstanceRef, edit
 		if err != nil {
 			return isPrecondition(err), err
 		}
-		return false, m.wait(ctx, ref.Project, ref.Zone, op)
+		return false, waitOperation(ctx, m.svc, ref.Project, ref.Zone, op)
 	})
 }
 
@@ -81,7 +81,7 @@ func (m *metadataEditor) editProject(ctx context.Context, project string, edit e
 		if err != nil {
 			return isPrecondition(err), err
 		}
-		return false, m.wait(ctx, project, "", op)
+		return false, waitOperation(ctx, m.svc, project, "", op)
 	})
 }
 
@@ -115,30 +115,6 @@ func (m *metadataEditor) retry(ctx context.Context, attempt func() (retry bool, 
 func isPrecondition(err error) bool {
 	var gerr *googleapi.Error
 	return errors.As(err, &gerr) && gerr.Code == http.StatusPreconditionFailed
-}
-
-// wait waits for a zonal (zone != "") or global operation to be DONE and
-// returns its error, if any. operations.wait answers when the operation is
-// done or after about two minutes, so it loops until DONE or ctx ends.
-func (m *metadataEditor) wait(ctx context.Context, project, zone string, op *compute.Operation) error {
-	for op.Status != "DONE" {
-		var err error
-		if zone != "" {
-			op, err = m.svc.ZoneOperations.Wait(project, zone, op.Name).Context(ctx).Do()
-		} else {
-			op, err = m.svc.GlobalOperations.Wait(project, op.Name).Context(ctx).Do()
-		}
-		if err != nil {
-			return fmt.Errorf("wait for operation: %w", err)
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	if op.Error != nil && len(op.Error.Errors) > 0 {
-		return &OperationError{Operation: op.Name, Errors: op.Error.Errors}
-	}
-	return nil
 }
 
 // metadataGet returns the value of key in items.

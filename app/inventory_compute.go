@@ -264,7 +264,7 @@ func (c *Compute) Reset(ctx context.Context, ref InstanceRef) error {
 
 func (c *Compute) finish(ctx context.Context, action string, ref InstanceRef, op *compute.Operation, err error) error {
 	if err == nil {
-		err = c.waitZoneOperation(ctx, ref.Project, ref.Zone, op)
+		err = waitOperation(ctx, c.svc, ref.Project, ref.Zone, op)
 	}
 	if err != nil {
 		return ActionError(action, ref, err)
@@ -287,13 +287,18 @@ func (e *OperationError) Error() string {
 	return fmt.Sprintf("operation %s: %s", e.Operation, strings.Join(msgs, "; "))
 }
 
-// waitZoneOperation waits for op with zoneOperations.wait, which answers
-// when the operation is DONE or after about two minutes, so it loops until
-// DONE or ctx ends.
-func (c *Compute) waitZoneOperation(ctx context.Context, project, zone string, op *compute.Operation) error {
+// waitOperation waits for a zonal (zone != "") or global operation to be
+// DONE and returns its error, if any. operations.wait answers when the
+// operation is done or after about two minutes, so it loops until DONE or
+// ctx ends.
+func waitOperation(ctx context.Context, svc *compute.Service, project, zone string, op *compute.Operation) error {
 	for op.Status != "DONE" {
 		var err error
-		op, err = c.svc.ZoneOperations.Wait(project, zone, op.Name).Context(ctx).Do()
+		if zone != "" {
+			op, err = svc.ZoneOperations.Wait(project, zone, op.Name).Context(ctx).Do()
+		} else {
+			op, err = svc.GlobalOperations.Wait(project, op.Name).Context(ctx).Do()
+		}
 		if err != nil {
 			return fmt.Errorf("wait for operation: %w", err)
 		}
