@@ -58,7 +58,7 @@ func dispatch(ctx context.Context, args []string) int {
 			if err == errUsage {
 				return 2
 			}
-			fmt.Fprintln(os.Stderr, "iapdesk: "+err.Error())
+			printError("iapdesk", err)
 			return 1
 		}
 		return 0
@@ -68,7 +68,7 @@ func dispatch(ctx context.Context, args []string) int {
 			if err == errUsage {
 				return 2
 			}
-			fmt.Fprintln(os.Stderr, "iapdesk: "+err.Error())
+			printError("iapdesk", err)
 			return 1
 		}
 		return 0
@@ -94,7 +94,7 @@ func dispatch(ctx context.Context, args []string) int {
 		if errors.As(err, &ee) && ee.Program == "ssh" && ee.Code > 0 {
 			return ee.Code // ssh said why on stderr; keep its status, as gcloud does
 		}
-		fmt.Fprintln(os.Stderr, "iapdesk "+args[0]+": "+err.Error())
+		printError("iapdesk "+args[0], err)
 		return 1
 	}
 	return 0
@@ -102,6 +102,29 @@ func dispatch(ctx context.Context, args []string) int {
 
 // errUsage means the flag package has already printed the problem and usage.
 var errUsage = fmt.Errorf("usage")
+
+// printError prints err on stderr after prefix. Error messages carry data
+// from files and APIs (account e-mails, Google's messages), so they are
+// escaped with app.TerminalSafe; a *cliError was escaped piece by piece
+// already and keeps its line breaks.
+func printError(prefix string, err error) {
+	msg := err.Error()
+	var ce *cliError
+	if !errors.As(err, &ce) {
+		msg = app.TerminalSafe(msg)
+	}
+	fmt.Fprintln(os.Stderr, prefix+": "+msg)
+}
+
+// cliError is an error message laid out for the terminal over several
+// lines, its data already escaped; err is the error it spells out.
+type cliError struct {
+	msg string
+	err error
+}
+
+func (e *cliError) Error() string { return e.msg }
+func (e *cliError) Unwrap() error { return e.err }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: iapdesk [--demo]         the desktop app (--demo: a demo organisation, no account needed)")
@@ -184,7 +207,7 @@ func runAuth(ctx context.Context, args []string) error {
 		SignIn: mgr, Directory: mgr, Credentials: mgr, Tokens: mgr,
 		OpenURL: openURL,
 		ShowURL: func(u string) {
-			fmt.Fprintf(os.Stderr, "Sign in to Google in your browser. If none opens, open this address in a browser on this computer:\n\n    %s\n\n", u)
+			fmt.Fprintf(os.Stderr, "Sign in to Google in your browser. If none opens, open this address in a browser on this computer:\n\n    %s\n\n", app.TerminalSafe(u))
 		},
 	})
 	if err != nil {
@@ -209,10 +232,11 @@ func runAuth(ctx context.Context, args []string) error {
 			if a.Active {
 				mark = "*"
 			}
+			email := app.TerminalSafe(a.Email) // from accounts.json, which anyone may have edited
 			if a.SignInRequired {
-				status = "sign in again: iapdesk auth login " + a.Email
+				status = "sign in again: iapdesk auth login " + email
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", mark, a.Email, status)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", mark, email, status)
 		}
 		return tw.Flush()
 	case "login":
@@ -223,19 +247,19 @@ func runAuth(ctx context.Context, args []string) error {
 		if err != nil {
 			return authCLIError(err)
 		}
-		fmt.Fprintf(os.Stderr, "You are now signed in as %s (the active account).\n", acct.Email)
+		fmt.Fprintf(os.Stderr, "You are now signed in as %s (the active account).\n", app.TerminalSafe(acct.Email))
 		return nil
 	case "switch":
 		if err := uc.Switch(ctx, account); err != nil {
 			return authCLIError(err)
 		}
-		fmt.Fprintf(os.Stderr, "Active account: %s\n", account)
+		fmt.Fprintf(os.Stderr, "Active account: %s\n", app.TerminalSafe(account))
 		return nil
 	case "revoke":
 		if all {
 			done, err := uc.SignOutAll(ctx)
 			for _, e := range done {
-				fmt.Fprintf(os.Stderr, "Signed out %s\n", e)
+				fmt.Fprintf(os.Stderr, "Signed out %s\n", app.TerminalSafe(e))
 			}
 			return authCLIError(err)
 		}
@@ -243,36 +267,37 @@ func runAuth(ctx context.Context, args []string) error {
 		if err != nil {
 			return authCLIError(err)
 		}
-		fmt.Fprintf(os.Stderr, "Signed out %s\n", email)
+		fmt.Fprintf(os.Stderr, "Signed out %s\n", app.TerminalSafe(email))
 		return nil
 	default: // print-access-token
 		tok, _, err := uc.AccessToken(ctx, account)
 		if err != nil {
 			return authCLIError(err)
 		}
-		fmt.Println(tok)
+		fmt.Println(app.TerminalSafe(tok)) // a real token has no control characters: unchanged
 		return nil
 	}
 }
 
 // authCLIError spells out an *app.UserError on the terminal: what, why,
-// the fix and the raw error.
+// the fix and the raw error, one per line, each escaped
+// (app.TerminalSafe): they quote e-mails and Google's messages.
 func authCLIError(err error) error {
 	var ue *app.UserError
 	if !errors.As(err, &ue) {
 		return err
 	}
-	msg := ue.What
+	msg := app.TerminalSafe(ue.What)
 	if ue.Why != "" {
-		msg += ": " + ue.Why
+		msg += ": " + app.TerminalSafe(ue.Why)
 	}
 	if ue.Fix != "" {
-		msg += "\n  fix: " + ue.Fix
+		msg += "\n  fix: " + app.TerminalSafe(ue.Fix)
 	}
 	if ue.Err != nil {
-		msg += "\n  details: " + ue.Err.Error()
+		msg += "\n  details: " + app.TerminalSafe(ue.Err.Error())
 	}
-	return errors.New(msg)
+	return &cliError{msg: msg, err: err}
 }
 
 const tunnelUsage = `usage: iapdesk tunnel INSTANCE PORT --project P --zone Z [flags]
@@ -336,7 +361,7 @@ func runTunnel(ctx context.Context, args []string) error {
 		return err
 	}
 	o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	return app.RunTunnel(ctx, o, app.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	return authCLIError(app.RunTunnel(ctx, o, app.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
 }
 
 // parseInterspersed parses flags that may come before, between or after the

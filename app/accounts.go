@@ -273,9 +273,19 @@ func accountError(what string, err error) *UserError {
 	case errors.Is(err, auth.ErrUnknownAccount):
 		u.Why = "that account is not signed in here"
 		u.Fix = "See the signed-in accounts (iapdesk auth list), or sign it in."
+	case errors.Is(err, auth.ErrAccountsCorrupt):
+		file := "accounts.json in the iapdesk configuration directory"
+		var ce *auth.CorruptAccountsError
+		if errors.As(err, &ce) {
+			file = ce.Path
+		}
+		u.Why = "the list of signed-in accounts cannot be read: the file is damaged"
+		u.Fix = "Delete " + file + " (or repair it by hand), then sign in again (iapdesk auth login). " +
+			"Sign-ins kept in the keyring are replaced when you sign in."
 	case errors.Is(err, auth.ErrNoToken):
 		u.Why = "the access token file holds no usable token"
-		u.Fix = "Write one access token to the file (for example with `gcloud auth print-access-token`)."
+		u.Fix = "Point --access-token-file at a regular file (not a pipe or device, at most 64 KiB) holding one access token, " +
+			"for example written by `gcloud auth print-access-token`."
 	default:
 		g := AsUserError(err)
 		u.Why, u.Fix, u.Err = g.Why, g.Fix, g.Err

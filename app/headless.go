@@ -142,7 +142,7 @@ func (h *Headless) RunRDP(ctx context.Context, c RDPCommand, stdio Stdio) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Err, "Connected to %s through 127.0.0.1:%d; waiting for the RDP client to exit.\n", inst.Name, s.Tunnel.LocalPort)
+	fmt.Fprintf(stdio.Err, "Connected to %s through 127.0.0.1:%d; waiting for the RDP client to exit.\n", TerminalSafe(inst.Name), s.Tunnel.LocalPort)
 	select {
 	case <-s.Done():
 		return s.Err()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -155,10 +156,12 @@ func (ps *Profiles) Import(ctx context.Context, data []byte) ([]Profile, error) 
 	}
 	now := ps.now().UTC()
 	_, err = ps.store.Update(ctx, func(d *Document) error {
+		names := newNameSet(d.Profiles)
+		d.Profiles = slices.Grow(d.Profiles, len(list))
 		for i := range list {
 			p := &list[i]
 			p.ID, p.Created, p.Modified = newProfileID(), now, now
-			p.Name = uniqueName(d.Profiles, p.Name)
+			p.Name = names.unique(p.Name)
 			d.Profiles = append(d.Profiles, *p)
 		}
 		return nil

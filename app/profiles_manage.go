@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // ProfilesConfig configures Profiles.
@@ -186,6 +187,9 @@ func (ps *Profiles) Layers(ctx context.Context, ref InstanceRef, profileID strin
 // SaveSettings saves the settings of one project, zone or VM level. Fields
 // left unset inherit; empty settings remove the level.
 func (ps *Profiles) SaveSettings(ctx context.Context, scope Scope, s Settings) error {
+	if err := scope.Validate(); err != nil {
+		return &UserError{What: "Cannot save the settings", Why: err.Error(), Fix: "Pick the project, zone or VM from the explorer.", Err: err}
+	}
 	if err := s.Validate(); err != nil {
 		return &UserError{What: "Cannot save the settings", Why: err.Error(), Fix: "Correct the value and save again.", Err: err}
 	}
@@ -236,20 +240,58 @@ func invalidProfile(err error) error {
 }
 
 // uniqueName returns name, or name followed by " 2", " 3", … if a profile
-// already has it.
+// already has it. For many names at once use a nameSet: this builds one.
 func uniqueName(list []Profile, name string) string {
-	taken := func(n string) bool {
-		return slices.ContainsFunc(list, func(p Profile) bool { return strings.EqualFold(p.Name, n) })
+	return newNameSet(list).unique(name)
+}
+
+// nameSet hands out profile names no profile has yet, compared
+// case-insensitively. An import of n profiles that share a name costs O(n)
+// overall: each base name remembers the next suffix to try, so no suffix
+// is tried twice.
+type nameSet struct {
+	taken map[string]bool // foldName of every name in use
+	next  map[string]int  // foldName of a base → the next suffix to try
+}
+
+func newNameSet(list []Profile) *nameSet {
+	s := &nameSet{taken: make(map[string]bool, len(list)), next: make(map[string]int)}
+	for i := range list {
+		s.taken[foldName(list[i].Name)] = true
 	}
-	if !taken(name) {
+	return s
+}
+
+// unique returns name, or name with the lowest free suffix " N" (N ≥ 2),
+// and marks the result as taken.
+func (s *nameSet) unique(name string) string {
+	if k := foldName(name); !s.taken[k] {
+		s.taken[k] = true
 		return name
 	}
-	name = truncate(name, maxProfileName-8)
-	for i := 2; ; i++ {
-		if n := fmt.Sprintf("%s %d", name, i); !taken(n) {
+	base := truncate(name, maxProfileName-8)
+	bk := foldName(base)
+	i := max(s.next[bk], 2)
+	for ; ; i++ {
+		n := fmt.Sprintf("%s %d", base, i)
+		if k := foldName(n); !s.taken[k] {
+			s.taken[k] = true
+			s.next[bk] = i + 1
 			return n
 		}
 	}
+}
+
+// foldName maps names that strings.EqualFold considers equal to one key:
+// each rune becomes the smallest rune of its case-folding orbit.
+func foldName(s string) string {
+	return strings.Map(func(r rune) rune {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		return m
+	}, s)
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.

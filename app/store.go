@@ -1,17 +1,19 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
 
-	"iapdesk/platform"
+	"iapdesk/platform/atomicfile"
 )
 
 // Sentinel errors of the config store.
@@ -169,7 +171,7 @@ func DefaultConfigDir() (string, error) {
 // ConfigStore keeps the Document in Dir/connections.json.
 //
 // Every read-modify-write cycle (Update) holds an OS file lock on
-// Dir/connections.lock (platform.LockFile: flock / LockFileEx) from the read
+// Dir/connections.lock (atomicfile.Lock: flock / LockFileEx) from the read
 // to the rename, so two iapdesk processes saving at once never lose an
 // update: the second reads what the first wrote. A lock rather than a
 // compare-and-swap on Revision, because a rename cannot be made conditional
@@ -234,9 +236,9 @@ func (s *ConfigStore) Load(ctx context.Context) (Document, error) {
 }
 
 // Update reads the document, calls change on it and, if change returns
-// nil, saves it with Revision incremented, all under the file lock. It
-// returns the saved document. An error from change is returned as is and
-// nothing is saved. A corrupt file is recovered as for Load before change
+// nil and the result passes Document.Validate, saves it with Revision
+// incremented, all under the file lock. It returns the saved document. An
+// error from change is returned as is and nothing is saved. A corrupt file is recovered as for Load before change
 // runs: the update is saved and the *UserError wrapping ErrConfigCorrupt is
 // returned with the saved document, so the user learns what was moved
 // aside.
@@ -254,13 +256,29 @@ func (s *ConfigStore) Update(ctx context.Context, change func(*Document) error) 
 			return err
 		}
 		doc.SchemaVersion = SchemaVersion
-		doc.Revision = st.doc.Revision + 1
+		doc.Revision = nextRevision(st.doc.Revision)
+		if err := doc.Validate(); err != nil {
+			// Saving it would make the next Load treat the file as corrupt.
+			return &UserError{What: "Cannot save the connections", Why: err.Error(),
+				Fix: "Correct the value and save again.", Err: err}
+		}
 		return s.write(doc, st)
 	})
 	if err != nil {
 		return Document{}, err
 	}
 	return doc, notice
+}
+
+// nextRevision is the revision after r. It saturates instead of wrapping
+// to 0: a view compares revisions to notice changes, and a wrapped counter
+// would look older than the one it loaded. Only a hand-edited file gets
+// near the limit.
+func nextRevision(r uint64) uint64 {
+	if r == math.MaxUint64 {
+		return r
+	}
+	return r + 1
 }
 
 // locked runs fn holding this process's cycle and the file lock.
@@ -271,7 +289,7 @@ func (s *ConfigStore) locked(ctx context.Context, fn func() error) error {
 		return ctx.Err()
 	}
 	defer func() { <-s.cycle }()
-	unlock, err := platform.LockFile(ctx, filepath.Join(s.dir, "connections.lock"))
+	unlock, err := atomicfile.Lock(ctx, filepath.Join(s.dir, "connections.lock"))
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
@@ -347,13 +365,23 @@ func (s *ConfigStore) recover(cause error) (readState, error) {
 
 // write saves doc. The previous file's bytes go to .bak first, and a file
 // of an older schema is also kept as connections.v<N>.json, so downgrading
-// iapdesk loses nothing. The caller holds the lock.
+// iapdesk loses nothing; members of the previous file this iapdesk does not
+// know are carried over (keepUnknown). The caller holds the lock.
 func (s *ConfigStore) write(doc Document, prev readState) error {
-	b, err := json.MarshalIndent(doc, "", "  ")
+	b, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("encode saved connections: %w", err)
 	}
-	b = append(b, '\n')
+	if prev.raw != nil {
+		if b, _, err = keepUnknown(prev.raw, b); err != nil {
+			return fmt.Errorf("encode saved connections: %w", err)
+		}
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return fmt.Errorf("encode saved connections: %w", err)
+	}
+	b = append(out.Bytes(), '\n')
 	if prev.raw != nil {
 		if err := writeFileAtomic(s.path+".bak", prev.raw); err != nil {
 			return saveError(s.path, err)

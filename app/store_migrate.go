@@ -22,8 +22,9 @@ type docHeader struct {
 }
 
 // decodeDocument parses a saved connections file of any known schema and
-// returns it migrated to SchemaVersion, with the file's own version. Errors
-// other than ErrConfigTooNew mean the file is corrupt.
+// returns it migrated to SchemaVersion and validated (Document.Validate),
+// with the file's own version. Errors other than ErrConfigTooNew mean the
+// file is corrupt: it does not parse, or holds what an import would refuse.
 func decodeDocument(b []byte) (Document, int, error) {
 	var h docHeader
 	if err := json.Unmarshal(b, &h); err != nil {
@@ -53,6 +54,9 @@ func decodeDocument(b []byte) (Document, int, error) {
 		return Document{}, ver, jsonError(b, err)
 	}
 	doc.SchemaVersion = SchemaVersion
+	if err := doc.Validate(); err != nil {
+		return Document{}, ver, err
+	}
 	return doc, ver, nil
 }
 

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"iapdesk/platform/atomicfile"
 )
 
 // Account is a signed-in Google account. It holds no secret: the refresh
@@ -29,6 +32,10 @@ type Account struct {
 
 // accountsFile is the name of the account list under Config.ConfigDir.
 const accountsFile = "accounts.json"
+
+// accountsLock carries the lock of accounts.json updates (atomicfile.Lock);
+// it is never deleted.
+const accountsLock = "accounts.lock"
 
 // accountState is accounts.json.
 type accountState struct {
@@ -62,9 +69,11 @@ func (s *accountState) list() []Account {
 }
 
 // accountDB loads and saves the account list: accounts.json in a directory,
-// or memory only (dir == ""). Each update is a load-modify-save under mu, so
-// updates within a process never lose each other; between processes the
-// last writer wins, and the file is never seen half-written.
+// or memory only (dir == ""). Each update is a load-modify-save under mu and,
+// with a directory, the file lock accounts.lock (atomicfile.Lock), so
+// updates never lose each other, within a process or between processes.
+// Saves are atomicfile.Write: the file is never seen half-written, and
+// temporary files of killed saves are cleaned up.
 type accountDB struct {
 	dir string
 
@@ -83,9 +92,24 @@ func (db *accountDB) load() (*accountState, error) {
 }
 
 // update applies fn to the state and saves the result, unless fn fails.
-func (db *accountDB) update(fn func(*accountState) error) error {
+// With a directory it holds the file lock (accounts.lock, next to the
+// list) from the read to the rename, so two iapdesk processes signing in
+// at once never lose each other's account; it waits for the lock until ctx
+// is done.
+func (db *accountDB) update(ctx context.Context, fn func(*accountState) error) (err error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	if db.dir != "" {
+		unlock, lerr := atomicfile.Lock(ctx, filepath.Join(db.dir, accountsLock))
+		if lerr != nil {
+			return fmt.Errorf("update account list: %w", lerr)
+		}
+		defer func() {
+			if uerr := unlock(); uerr != nil && err == nil {
+				err = fmt.Errorf("update account list: %w", uerr)
+			}
+		}()
+	}
 	st, err := db.loadLocked()
 	if err != nil {
 		return err
@@ -114,7 +138,7 @@ func (db *accountDB) loadLocked() (*accountState, error) {
 	}
 	var st accountState
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("read account list %s: %w (fix or delete the file, then sign in again)", db.path(), err)
+		return nil, &CorruptAccountsError{Path: db.path(), Err: err}
 	}
 	if st.Version != 1 {
 		return nil, fmt.Errorf("read account list %s: version %d is not supported by this iapdesk (upgrade iapdesk)", db.path(), st.Version)
@@ -131,7 +155,7 @@ func (db *accountDB) saveLocked(st *accountState) error {
 	if err != nil {
 		return fmt.Errorf("encode account list: %w", err)
 	}
-	if err := writeFileAtomic(db.path(), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(db.path(), append(b, '\n')); err != nil {
 		return fmt.Errorf("save account list: %w", err)
 	}
 	return nil
@@ -141,49 +165,4 @@ func cloneState(s *accountState) *accountState {
 	c := *s
 	c.Accounts = slices.Clone(s.Accounts)
 	return &c
-}
-
-// writeFileAtomic replaces path with data, mode 0600: a temporary file in the
-// same directory, fsynced, renamed over path, then the directory fsynced.
-// Readers see the old or the new content, never a mix.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	// Persist the rename. Not every OS can fsync a directory (Windows
-	// cannot open one for writing); the rename has happened regardless.
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -1,6 +1,9 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors for conditions callers branch on. Errors returned by this
 // package wrap one of them where one applies; test with errors.Is. Their
@@ -54,7 +57,29 @@ var (
 	// sign-in timeout.
 	ErrLoginTimeout = errors.New("sign-in timed out: the browser did not return to iapdesk; start the sign-in again")
 
+	// ErrAccountsCorrupt reports that the list of signed-in accounts
+	// (accounts.json) cannot be parsed. The error is a
+	// *CorruptAccountsError, which says where the file is.
+	ErrAccountsCorrupt = errors.New("the list of signed-in accounts is damaged")
+
 	// ErrNoCredentials reports that no credential source is available.
 	ErrNoCredentials = errors.New("no Google credentials: sign in with `iapdesk auth login`, run " +
 		"`gcloud auth application-default login`, or pass --access-token-file")
 )
+
+// CorruptAccountsError reports an account list that cannot be parsed: Path
+// is the file, Err the parse error. It matches ErrAccountsCorrupt with
+// errors.Is. Its message states the problem only; the caller says what to do
+// (delete or repair the file, then sign in again).
+type CorruptAccountsError struct {
+	Path string
+	Err  error
+}
+
+// Error names the file, the condition and the parse error.
+func (e *CorruptAccountsError) Error() string {
+	return fmt.Sprintf("read account list %s: %v: %v", e.Path, ErrAccountsCorrupt, e.Err)
+}
+
+// Unwrap returns ErrAccountsCorrupt and the parse error.
+func (e *CorruptAccountsError) Unwrap() []error { return []error{ErrAccountsCorrupt, e.Err} }

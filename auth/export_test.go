@@ -9,7 +9,10 @@ import (
 // Internals the external tests (package auth_test, which may import
 // authtest) need.
 
-const AccountsFile = accountsFile
+const (
+	AccountsFile = accountsFile
+	AccountsLock = accountsLock
+)
 
 var EmailFromIDToken = emailFromIDToken
 

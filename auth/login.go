@@ -179,7 +179,7 @@ func (m *Manager) finishLogin(ctx context.Context, oc *oauth2.Config, state, ver
 		return Account{}, fmt.Errorf("keep the sign-in of %s: %w", email, err)
 	}
 	now := m.cfg.Now()
-	err = m.db.update(func(st *accountState) error {
+	err = m.db.update(ctx, func(st *accountState) error {
 		e := accountEntry{Email: email, AddedAt: now.UTC()}
 		if i := st.find(email); i >= 0 {
 			st.Accounts[i] = e

@@ -102,7 +102,7 @@ func (m *Manager) SetActive(ctx context.Context, email string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := m.db.update(func(st *accountState) error {
+	err := m.db.update(ctx, func(st *accountState) error {
 		i := st.find(email)
 		if i < 0 {
 			return fmt.Errorf("switch to %s: %w", email, ErrUnknownAccount)
@@ -189,7 +189,7 @@ func (m *Manager) Revoke(ctx context.Context, email string) error {
 	if src != nil {
 		src.forget() // tunnels still holding it now get ErrSignInRequired
 	}
-	err = m.db.update(func(st *accountState) error {
+	err = m.db.update(ctx, func(st *accountState) error {
 		if i := st.find(email); i >= 0 {
 			st.Accounts = append(st.Accounts[:i], st.Accounts[i+1:]...)
 		}
@@ -328,7 +328,7 @@ func (m *Manager) markSignInRequired(ctx context.Context, email, rt string) {
 	if err == nil {
 		_ = m.store.Delete(ctx, email) // best effort: the flag below is what callers see
 	}
-	_ = m.db.update(func(st *accountState) error {
+	_ = m.db.update(ctx, func(st *accountState) error {
 		if i := st.find(email); i >= 0 {
 			st.Accounts[i].SignInRequired = true
 		}

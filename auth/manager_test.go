@@ -202,8 +202,8 @@ func TestAccountsFile(t *testing.T) {
 		for _, de := range ents {
 			names = append(names, de.Name())
 		}
-		if !slices.Equal(names, []string{auth.AccountsFile}) {
-			t.Errorf("config dir holds %q, want only %s (no temporary files left)", names, auth.AccountsFile)
+		if want := []string{auth.AccountsFile, auth.AccountsLock}; !slices.Equal(names, want) {
+			t.Errorf("config dir holds %q, want only %q (no temporary files left)", names, want)
 		}
 		st, err := os.Stat(filepath.Join(e.dir, auth.AccountsFile))
 		if err != nil {

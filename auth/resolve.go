@@ -73,8 +73,8 @@ func Resolve(ctx context.Context, cfg Config) (oauth2.TokenSource, Description, 
 // credentials; with nothing available the error wraps ErrNoCredentials.
 func (m *Manager) Resolve(ctx context.Context) (oauth2.TokenSource, Description, error) {
 	if p := m.cfg.AccessTokenFile; p != "" {
-		ts := FileTokenSource(p)
-		if _, err := ts.Token(); err != nil {
+		ts := &fileTokenSource{path: p}
+		if _, err := ts.token(ctx); err != nil {
 			return nil, Description{}, err
 		}
 		return ts, Description{Kind: SourceAccessTokenFile, Detail: p}, nil

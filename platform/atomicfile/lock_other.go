@@ -1,6 +1,6 @@
 //go:build !unix && !windows
 
-package platform
+package atomicfile
 
 import (
 	"errors"

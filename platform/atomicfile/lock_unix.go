@@ -1,6 +1,6 @@
 //go:build unix
 
-package platform
+package atomicfile
 
 import (
 	"errors"
