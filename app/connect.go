@@ -335,6 +335,9 @@ func ConnectError(ref InstanceRef, port int, err error) *UserError {
 	case errors.Is(err, platform.ErrPasswordRequired):
 		return &UserError{What: what, Why: "no password was given", Fix: "Enter the Windows password, or generate Windows credentials.", Err: errors.Join(ErrCredentialsRequired, err)}
 	}
+	if u := relayError(what, ref.Name, port, err); u != nil {
+		return u
+	}
 	var ue *UserError
 	if errors.As(err, &ue) {
 		return ue

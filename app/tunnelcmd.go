@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/oauth2"
 
@@ -50,32 +52,55 @@ type Stdio struct {
 	Err io.Writer
 }
 
-// ParseLocalHostPort parses --local-host-port: HOST:PORT, HOST: or :PORT.
-// HOST defaults to localhost, which listens on 127.0.0.1 only; PORT defaults
-// to 0, a free port.
+// ParseLocalHostPort parses --local-host-port: HOST:PORT, HOST:, :PORT, a
+// bare PORT (digits only, as gcloud accepts "2222") or a bare HOST
+// (including an unbracketed IPv6 address). HOST defaults to localhost,
+// which listens on 127.0.0.1 only; PORT defaults to 0, a free port. IPv6
+// addresses with a port are bracketed: [::1]:2222.
 func ParseLocalHostPort(s string) (string, error) {
 	if s == "" {
 		s = "localhost:0"
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		if !strings.Contains(s, ":") {
-			host, port, err = s, "0", nil
-		} else {
-			return "", fmt.Errorf("--local-host-port %q: want HOST:PORT, e.g. localhost:2222 (%v)", s, err)
+		switch {
+		case isDigits(s):
+			host, port = "", s
+		case !strings.Contains(s, ":") || net.ParseIP(s) != nil:
+			host, port = s, "0"
+		default:
+			return "", fmt.Errorf("--local-host-port %q: want HOST:PORT or PORT, e.g. localhost:2222 (%v)", s, err)
 		}
 	}
 	if port == "" {
 		port = "0"
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 || !isDigits(port) {
 		return "", fmt.Errorf("--local-host-port %q: port %q is not a number in 0-65535", s, port)
 	}
 	switch host {
 	case "", "localhost":
 		host = "127.0.0.1"
 	}
+	if _, err := netip.ParseAddr(host); err != nil && !validHost(host) {
+		return "", fmt.Errorf("--local-host-port %q: host %q is not an IP address or a host name", s, host)
+	}
 	return net.JoinHostPort(host, port), nil
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// listenWarning is what `iapdesk tunnel` prints when its port, bound at
+// addr, can be reached from other computers: any address but a loopback
+// one. It returns "" for a loopback address.
+func listenWarning(addr net.Addr) string {
+	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		return ""
+	}
+	return fmt.Sprintf("Warning: listening on %s, which is not a loopback address: other computers on the network "+
+		"can connect to this port. Use --local-host-port=localhost:PORT to accept connections from this computer only.", addr)
 }
 
 // NewDialer builds the relay dialer for the options' endpoint and token.
@@ -95,6 +120,11 @@ func (o TunnelOptions) NewDialer(ts oauth2.TokenSource, log *slog.Logger) *tunne
 
 // RunTunnel is `iapdesk tunnel`: it forwards a local port (or stdin/stdout)
 // to the target until ctx is done or, with stdin, the connection ends.
+//
+// A tunnel that fails is a *UserError (TunnelError): returned when it ends
+// the command (the connection check, or the stdin connection), and written
+// to stdio.Err, with its fix, when it ends one of the listener's
+// connections, which is reset; the listener goes on.
 func RunTunnel(ctx context.Context, o TunnelOptions, stdio Stdio) error {
 	log := o.Logger
 	if log == nil {
@@ -120,12 +150,13 @@ func RunTunnel(ctx context.Context, o TunnelOptions, stdio Stdio) error {
 	if o.ListenOnStdin {
 		c, err := d.Dial(ctx, o.Target)
 		if err != nil {
-			return err
+			return tunnelCmdError(ctx, o.Target, err)
 		}
 		stop := context.AfterFunc(ctx, c.Abort)
 		defer stop()
-		return tunnel.Pipe(c, stdioConn{in: stdio.In, out: stdio.Out})
+		return tunnelCmdError(ctx, o.Target, tunnel.Pipe(c, stdioConn{in: stdio.In, out: stdio.Out}))
 	}
+	var errMu sync.Mutex // one report at a time from concurrent connections
 
 	if !o.DisableConnectionCheck {
 		fmt.Fprintln(stdio.Err, "Testing if tunnel connection works.")
@@ -136,17 +167,57 @@ func RunTunnel(ctx context.Context, o TunnelOptions, stdio Stdio) error {
 		Addr:            addr,
 		CheckConnection: !o.DisableConnectionCheck,
 		AllowPeer:       platform.PeerIsSameUser,
-		Logger:          log,
+		OnError: func(err error) {
+			errMu.Lock()
+			defer errMu.Unlock()
+			writeUserError(stdio.Err, TunnelError(o.Target, err))
+		},
+		Logger: log,
 	})
 	if err != nil {
-		return err
+		return tunnelCmdError(ctx, o.Target, err)
 	}
 	fmt.Fprintf(stdio.Err, "Listening on port [%d].\n", f.Port())
+	if w := listenWarning(f.Addr()); w != "" {
+		fmt.Fprintln(stdio.Err, w)
+	}
 	err = f.Serve(ctx)
 	if err == nil && ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.Canceled) {
 		err = context.Cause(ctx)
 	}
 	return err
+}
+
+// tunnelCmdError explains a tunnel failure that ends `iapdesk tunnel`
+// (TunnelError). Errors of its own making pass through: the end of ctx, a
+// local port that cannot be listened on, stdin or stdout failing.
+func tunnelCmdError(ctx context.Context, t tunnel.Target, err error) error {
+	var op *net.OpError
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()),
+		errors.As(err, &op) && op.Op == "listen",
+		!fromRelay(err):
+		return err
+	}
+	return TunnelError(t, err)
+}
+
+// fromRelay reports whether err is one of the tunnel package's failures.
+func fromRelay(err error) bool {
+	var ce *tunnel.CloseError
+	var he *tunnel.HandshakeError
+	var cert *tunnel.CertificateError
+	if errors.As(err, &ce) || errors.As(err, &he) || errors.As(err, &cert) {
+		return true
+	}
+	for _, s := range []error{tunnel.ErrSessionLost, tunnel.ErrNoAnswer, tunnel.ErrRelay, tunnel.ErrProtocol, tunnel.ErrNotRelay} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // stdioConn joins stdin and stdout into the stream tunnel.Pipe forwards.

@@ -26,6 +26,25 @@ func (k TunnelKey) String() string {
 	return fmt.Sprintf("%s/%s/%s:%d", k.Ref.Project, k.Ref.Zone, k.Ref.Name, k.Port)
 }
 
+// TunnelState is the health of an open tunnel, for the tunnels panel.
+type TunnelState int
+
+const (
+	// TunnelOK is a listening tunnel whose last connection, if any, worked.
+	TunnelOK TunnelState = iota
+	// TunnelFailed is a tunnel whose last connection failed: it could not
+	// be opened, or its session was lost and the local connection reset.
+	// It still listens, and a new local connection tries again.
+	TunnelFailed
+)
+
+func (s TunnelState) String() string {
+	if s == TunnelFailed {
+		return "failed"
+	}
+	return "open"
+}
+
 // TunnelInfo is a snapshot of an open tunnel for the tunnels panel.
 type TunnelInfo struct {
 	Key         TunnelKey
@@ -38,6 +57,8 @@ type TunnelInfo struct {
 	Clients     int // sessions (RDP clients, terminals, …) using the tunnel
 	KeepOpen    bool
 	LastError   error
+	State       TunnelState
+	Reason      *UserError // why State is TunnelFailed; nil otherwise
 }
 
 // Duration is how long the tunnel has been open at the snapshot.
@@ -82,8 +103,11 @@ type openTunnel struct {
 	started  time.Time
 	clients  int  // guarded by Tunnels.mu
 	keepOpen bool // guarded by Tunnels.mu
-	ready    chan struct{}
-	err      error // set before ready is closed
+	// stopOpening cancels the opening (the connection check), so closing a
+	// tunnel that is still opening does not wait for the relay.
+	stopOpening context.CancelFunc
+	ready       chan struct{}
+	err         error // set before ready is closed
 }
 
 // NewTunnels returns an empty set of tunnels.
@@ -116,8 +140,10 @@ func (ts *Tunnels) AcquireAt(ctx context.Context, key TunnelKey, keepOpen bool, 
 		return TunnelInfo{}, errors.New("app: tunnels are shut down")
 	}
 	ot, ok := ts.open[key]
+	var opening context.Context
 	if !ok {
 		ot = &openTunnel{key: key, ready: make(chan struct{})}
+		opening, ot.stopOpening = context.WithCancel(ctx)
 		ts.open[key] = ot
 	}
 	ot.clients++
@@ -125,7 +151,7 @@ func (ts *Tunnels) AcquireAt(ctx context.Context, key TunnelKey, keepOpen bool, 
 	ts.mu.Unlock()
 
 	if !ok {
-		ts.start(ctx, ot, localPort)
+		ts.start(opening, ot, localPort)
 	}
 	select {
 	case <-ot.ready:
@@ -142,12 +168,15 @@ func (ts *Tunnels) AcquireAt(ctx context.Context, key TunnelKey, keepOpen bool, 
 // start opens the forwarder for ot and serves it until it is closed.
 func (ts *Tunnels) start(ctx context.Context, ot *openTunnel, localPort int) {
 	t := tunnel.Target{Project: ot.key.Ref.Project, Zone: ot.key.Ref.Zone, Instance: ot.key.Ref.Name, Port: ot.key.Port}
+	defer ot.stopOpening() // the context bounds the opening only
 	cfg := tunnel.ForwarderConfig{
 		Dialer:          ts.cfg.Dialer,
 		Target:          t,
 		CheckConnection: !ts.cfg.SkipConnectionCheck,
 		AllowPeer:       ts.cfg.AllowPeer,
-		Logger:          ts.log,
+		// The panel shows the failure at once, not at its next refresh.
+		OnError: func(error) { ts.changed() },
+		Logger:  ts.log,
 	}
 	if localPort > 0 {
 		cfg.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(localPort))
@@ -229,7 +258,10 @@ func (ts *Tunnels) Close(key TunnelKey) {
 	}
 }
 
+// closeTunnel closes ot, or stops it opening; it does not wait on the
+// network.
 func (ts *Tunnels) closeTunnel(ot *openTunnel) {
+	ot.stopOpening()
 	<-ot.ready
 	if ot.fwd != nil {
 		ot.fwd.Close() // Serve returns, and its goroutine forgets ot
@@ -268,11 +300,15 @@ func (ts *Tunnels) info(ot *openTunnel) TunnelInfo {
 	ts.mu.Lock()
 	clients, keep := ot.clients, ot.keepOpen
 	ts.mu.Unlock()
-	return TunnelInfo{
+	info := TunnelInfo{
 		Key: ot.key, LocalAddr: ot.fwd.Addr().String(), LocalPort: ot.fwd.Port(), Started: ot.started,
 		BytesUp: st.BytesUp, BytesDown: st.BytesDown, Connections: st.Open,
 		Clients: clients, KeepOpen: keep, LastError: st.LastError,
 	}
+	if st.Failure != nil {
+		info.State, info.Reason = TunnelFailed, ConnectError(ot.key.Ref, ot.key.Port, st.Failure)
+	}
+	return info
 }
 
 // Shutdown closes every tunnel and waits for them.

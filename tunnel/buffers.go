@@ -75,12 +75,22 @@ type deadline struct {
 	mu     sync.Mutex // guards timer and cancel
 	timer  *time.Timer
 	cancel chan struct{} // closed when the deadline passes
+	// onExpire, if set, runs (without mu held) each time the deadline
+	// passes, after cancel is closed. Set before first use.
+	onExpire func()
 }
 
 func makeDeadline() deadline { return deadline{cancel: make(chan struct{})} }
 
 // set arms the deadline at t; the zero time disarms it.
 func (d *deadline) set(t time.Time) {
+	if d.arm(t) && d.onExpire != nil {
+		d.onExpire()
+	}
+}
+
+// arm is set under mu; it reports whether t has already passed.
+func (d *deadline) arm(t time.Time) (passed bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.timer != nil && !d.timer.Stop() {
@@ -92,19 +102,25 @@ func (d *deadline) set(t time.Time) {
 		if closed {
 			d.cancel = make(chan struct{})
 		}
-		return
+		return false
 	}
 	if dur := time.Until(t); dur > 0 {
 		if closed {
 			d.cancel = make(chan struct{})
 		}
-		c := d.cancel
-		d.timer = time.AfterFunc(dur, func() { close(c) })
-		return
+		c, hook := d.cancel, d.onExpire
+		d.timer = time.AfterFunc(dur, func() {
+			close(c)
+			if hook != nil {
+				hook()
+			}
+		})
+		return false
 	}
 	if !closed {
 		close(d.cancel)
 	}
+	return true
 }
 
 // wait returns a channel closed when the deadline has passed.

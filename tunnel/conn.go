@@ -75,11 +75,12 @@ type Conn struct {
 	cur          *wsConn  // the relay connection in use; nil while reconnecting
 	recvq        []rchunk
 	recvBytes    int
-	readErr      error // how the stream ended; Read returns it after recvq
-	writeErr     error // why Write can no longer succeed
-	closing      bool  // CloseWrite or Close: flush, then close the relay connection
-	closed       bool  // Close: Read and Write fail with ErrClosed
-	limitedTries int   // reconnects after close 4000/4080
+	readErr      error   // how the stream ended; Read returns it after recvq
+	writeErr     error   // why Write can no longer succeed
+	closing      bool    // CloseWrite or Close: flush, then close the relay connection
+	closed       bool    // Close: Read and Write fail with ErrClosed
+	reconnecting bool    // no relay connection: the session goroutine is resuming
+	inline       *wsConn // the connection a Write is sending on (sendNow), or nil
 	lastReason   string
 	stats        Stats
 
@@ -120,6 +121,7 @@ func newConn(d *Dialer, p *prepared, t Target, sid string, wc *wsConn) *Conn {
 		spaceWake: make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
+	c.wdeadline.onExpire = c.interruptSend
 	go c.run(wc)
 	return c
 }
@@ -258,10 +260,15 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 		n += k
 		if n%(4*MaxDataSize) == 0 {
-			c.sendNow() // a large write: start sending before it is all queued
+			// A large write: start sending before it is all queued.
+			if err := c.sendNow(); err != nil {
+				return n, err
+			}
 		}
 	}
-	c.sendNow()
+	if err := c.sendNow(); err != nil {
+		return n, err
+	}
 	return n, nil
 }
 
@@ -283,8 +290,10 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 			if werr := c.enqueue(buf, n); werr != nil {
 				return total, werr
 			}
-			c.sendNow()
 			total += int64(n)
+			if werr := c.sendNow(); werr != nil {
+				return total, werr
+			}
 			// A full read means a bulk transfer: use big buffers; a short
 			// one means interactive traffic.
 			big = n == room
@@ -363,12 +372,18 @@ func (c *Conn) CloseWrite() error {
 
 // Close flushes what was written (for at most CloseTimeout, 10 s by default),
 // closes the relay connection and waits for the Conn's goroutines. Blocked
-// Read and Write calls return ErrClosed.
+// Read and Write calls return ErrClosed. While the session is resuming with
+// every written byte acknowledged, there is nothing to flush: Close does not
+// wait for the reconnect.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	already := c.closed
 	c.closing, c.closed = true, true
+	idle := c.reconnecting && c.txConfirmed == c.tx
 	c.mu.Unlock()
+	if idle {
+		c.cancel()
+	}
 	signal(c.sendWake)
 	signal(c.readWake)
 	signal(c.writeWake)
@@ -393,7 +408,8 @@ func (c *Conn) Close() error {
 }
 
 // Abort closes the Conn at once, dropping unsent data, and waits for its
-// goroutines.
+// goroutines. It does not wait on the network: the relay connection's
+// socket is closed under any write blocked in it.
 func (c *Conn) Abort() {
 	c.mu.Lock()
 	c.closing, c.closed = true, true
@@ -430,7 +446,7 @@ func (c *Conn) LocalAddr() net.Addr { return Addr{c.target} }
 // RemoteAddr returns the target.
 func (c *Conn) RemoteAddr() net.Addr { return Addr{c.target} }
 
-// SetDeadline sets the read and write deadlines.
+// SetDeadline sets the read and write deadlines (see SetWriteDeadline).
 func (c *Conn) SetDeadline(t time.Time) error {
 	c.rdeadline.set(t)
 	c.wdeadline.set(t)
@@ -440,5 +456,8 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // SetReadDeadline sets the deadline for Read and WriteTo.
 func (c *Conn) SetReadDeadline(t time.Time) error { c.rdeadline.set(t); return nil }
 
-// SetWriteDeadline sets the deadline for Write and ReadFrom.
+// SetWriteDeadline sets the deadline for Write and ReadFrom; it also ends a
+// call already waiting, including one blocked sending to a relay that does
+// not read (that relay connection is then dropped and the session resumed,
+// without losing the bytes already accepted).
 func (c *Conn) SetWriteDeadline(t time.Time) error { c.wdeadline.set(t); return nil }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -210,6 +211,35 @@ func (d *Dialer) handshakeTimeout() time.Duration {
 	return 60 * time.Second
 }
 
+// errHandshakeTimeout is the cause of a dial's context when HandshakeTimeout
+// passed, as opposed to the caller's context ending.
+var errHandshakeTimeout = errors.New("handshake timeout")
+
+// handshakeContext bounds one dial by HandshakeTimeout.
+func (d *Dialer) handshakeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d.handshakeTimeout(), errHandshakeTimeout)
+}
+
+// noAnswer turns err into ErrNoAnswer when the handshake timed out (ctx's
+// cause is errHandshakeTimeout) while waiting for what from the relay, so
+// the user does not see a bare "context deadline exceeded". An answer the
+// relay did give (a close code, an HTTP status) is kept.
+func (d *Dialer) noAnswer(ctx context.Context, err error, what, rawURL string) error {
+	var ce *CloseError
+	var he *HandshakeError
+	if !errors.Is(context.Cause(ctx), errHandshakeTimeout) || errors.As(err, &ce) || errors.As(err, &he) {
+		return err
+	}
+	return fmt.Errorf("%w: no %s from %s within %v", ErrNoAnswer, what, redact(rawURL), d.handshakeTimeout())
+}
+
+// How far a dial got, for saying what the relay did not answer.
+const (
+	stageTCP     int32 = iota // connecting
+	stageTLS                  // TCP is up; TLS handshake
+	stageUpgrade              // waiting for the upgrade response (through a proxy: also CONNECT and TLS)
+)
+
 // token asks the token source for a token (every dial, as gcloud does).
 func (d *Dialer) token() (string, error) {
 	tok, err := d.TokenSource.Token()
@@ -230,8 +260,19 @@ func (d *Dialer) invalidateToken() {
 
 // wsConn is one WebSocket to the relay and the buffering under it.
 type wsConn struct {
-	ws *websocket.Conn
-	fc batcher
+	ws  *websocket.Conn
+	fc  batcher
+	raw net.Conn // the TCP connection under everything
+}
+
+// close drops the connection at once. The socket goes first: that ends any
+// write blocked in it (by a Write sending inline, or a TLS close_notify,
+// which would otherwise wait for the relay to read), then the WebSocket.
+func (wc *wsConn) close() {
+	if wc.raw != nil {
+		_ = wc.raw.Close()
+	}
+	_ = wc.ws.CloseNow()
 }
 
 // batcher gathers the writes of one batch and sends them at Flush.
@@ -262,7 +303,11 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// fc and raw are set on the Transport's dial goroutine and read only
+	// after a successful upgrade; stage is also read after a failure.
 	var fc batcher
+	var raw net.Conn
+	var stage atomic.Int32
 	nd := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 15 * time.Second}
 	dialTCP := func(ctx context.Context, network, addr string) (*netbuf.Conn, error) {
 		if p.dialTo != "" {
@@ -275,6 +320,7 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 		if tc, ok := c.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 		}
+		raw = c
 		return netbuf.New(c), nil
 	}
 	tr := &http.Transport{
@@ -286,6 +332,7 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 			if err != nil {
 				return nil, err
 			}
+			stage.Store(stageUpgrade)
 			fc = c
 			return c, nil
 		},
@@ -301,6 +348,7 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 			if err != nil {
 				return nil, err
 			}
+			stage.Store(stageTLS)
 			cfg := p.tls.Clone()
 			if cfg.ServerName == "" {
 				cfg.ServerName = host
@@ -311,6 +359,7 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 				lower.Close()
 				return nil, err
 			}
+			stage.Store(stageUpgrade)
 			upper := netbuf.New(tc)
 			fc = tlsStack{upper: upper, lower: lower}
 			return upper, nil
@@ -342,6 +391,19 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 			}
 			return nil, newHandshakeError(resp.StatusCode, resp.Status, redact(rawURL))
 		}
+		var cve *tls.CertificateVerificationError
+		if errors.As(err, &cve) {
+			return nil, fmt.Errorf("connect to IAP relay %s: %w", redact(rawURL), &CertificateError{Host: serverName(p.tls, rawURL), Err: cve})
+		}
+		switch stage.Load() {
+		case stageTLS:
+			err = d.noAnswer(ctx, err, "TLS handshake", rawURL)
+		case stageUpgrade:
+			err = d.noAnswer(ctx, err, "WebSocket upgrade response", rawURL)
+		}
+		if errors.Is(err, ErrNoAnswer) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("connect to IAP relay %s: %w", redact(rawURL), unwrapDialError(err))
 	}
 	if ws.Subprotocol() != Subprotocol {
@@ -351,7 +413,19 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 	// Relay messages are at most 16394 bytes; a larger limit lets us read and
 	// report oversized frames ourselves instead of a bare 1009 close.
 	ws.SetReadLimit(1 << 20)
-	return &wsConn{ws: ws, fc: fc}, nil
+	return &wsConn{ws: ws, fc: fc, raw: raw}, nil
+}
+
+// serverName is the name the relay's certificate is checked against: the
+// configured TLS server name, or the URL's host.
+func serverName(cfg *tls.Config, rawURL string) string {
+	if cfg != nil && cfg.ServerName != "" {
+		return cfg.ServerName
+	}
+	if u, err := url.Parse(rawURL); err == nil {
+		return u.Hostname()
+	}
+	return rawURL
 }
 
 // unwrapDialError strips the library's "failed to WebSocket dial:" prefixes
@@ -423,7 +497,7 @@ func (d *Dialer) Dial(ctx context.Context, t Target) (*Conn, error) {
 
 // connectOnce dials /v4/connect and waits for CONNECT_SUCCESS_SID.
 func (d *Dialer) connectOnce(ctx context.Context, rawURL string, t Target) (*wsConn, string, error) {
-	ctx, cancel := context.WithTimeout(ctx, d.handshakeTimeout())
+	ctx, cancel := d.handshakeContext(ctx)
 	defer cancel()
 	wc, err := d.dialWS(ctx, rawURL)
 	if err != nil {
@@ -431,8 +505,8 @@ func (d *Dialer) connectOnce(ctx context.Context, rawURL string, t Target) (*wsC
 	}
 	f, err := awaitFirst(ctx, wc.ws, tagConnectSuccessSID, t, d.prepare().log)
 	if err != nil {
-		wc.ws.CloseNow()
-		return nil, "", err
+		wc.close()
+		return nil, "", d.noAnswer(ctx, err, "session ID (CONNECT_SUCCESS_SID)", rawURL)
 	}
 	return wc, f.sid, nil
 }

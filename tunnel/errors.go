@@ -38,7 +38,30 @@ var (
 	ErrNotRelay = errors.New("the endpoint is not an IAP relay")
 	// ErrClosed is returned by operations on a Conn after Close.
 	ErrClosed = errors.New("use of closed tunnel connection")
+	// ErrUntrustedCertificate reports that the relay's TLS certificate failed
+	// verification: typically a TLS-inspecting proxy whose CA is not trusted,
+	// or an address that is not the relay. *CertificateError unwraps to it.
+	ErrUntrustedCertificate = errors.New("the IAP relay's TLS certificate is not trusted")
+	// ErrNoAnswer reports that the relay (or something in its place)
+	// accepted the TCP connection but did not complete the handshake (TLS,
+	// WebSocket upgrade, session ID) within Dialer.HandshakeTimeout.
+	ErrNoAnswer = errors.New("the IAP relay accepted the connection but did not answer")
 )
+
+// CertificateError reports a relay certificate that failed verification. It
+// unwraps to ErrUntrustedCertificate and to the verification error (a
+// *tls.CertificateVerificationError wrapping the x509 error).
+type CertificateError struct {
+	Host string // the name the certificate was checked against
+	Err  error
+}
+
+func (e *CertificateError) Error() string {
+	return fmt.Sprintf("TLS certificate of %s is not trusted: %v", e.Host, e.Err)
+}
+
+// Unwrap returns ErrUntrustedCertificate and the verification error.
+func (e *CertificateError) Unwrap() []error { return []error{ErrUntrustedCertificate, e.Err} }
 
 // Relay close codes (relay-v4.md §4).
 const (

@@ -37,6 +37,13 @@ type ForwarderConfig struct {
 	// errors.ErrUnsupported result means the OS cannot tell, and the
 	// connection is allowed. Nil allows every connection.
 	AllowPeer func(net.Conn) error
+	// OnError, if set, is called with every tunnel failure: a tunnel that
+	// could not be opened, or a session that ended in an error rather than
+	// at the relay's normal end (ErrSessionLost, a close code, …). The
+	// local connection has been reset by then. It is called from that
+	// connection's goroutine and must not block. Failures of the local side
+	// and tunnels cut by Close are not reported.
+	OnError func(error)
 	// Logger receives connection events. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -48,11 +55,18 @@ type Forwarder struct {
 	ln  net.Listener
 	log *slog.Logger
 
-	// mu guards conns, closed, lastErr and the closed-connection totals.
+	// ctx bounds the forwarder's lifetime: shutdown cancels it, which stops
+	// the dials in progress.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// mu guards conns, closed, lastErr, failure and the closed-connection
+	// totals.
 	mu       sync.Mutex
 	conns    map[*Conn]struct{}
 	closed   bool
 	lastErr  error
+	failure  error
 	doneUp   uint64
 	doneDown uint64
 
@@ -70,6 +84,10 @@ type ForwarderStats struct {
 	Total              int64  // connections accepted so far
 	Errors             int64  // connections that failed or were refused
 	LastError          error
+	// Failure is why the last tunnel to fail failed (it could not be
+	// opened, or its session ended in an error), as long as no tunnel has
+	// opened since; nil otherwise.
+	Failure error
 }
 
 // NewForwarder listens on cfg.Addr and, with CheckConnection, proves that a
@@ -100,10 +118,13 @@ func NewForwarder(ctx context.Context, cfg ForwarderConfig) (*Forwarder, error) 
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	fctx, cancel := context.WithCancel(context.Background())
 	return &Forwarder{
 		cfg:     cfg,
 		ln:      ln,
 		log:     log.With(slog.String("target", cfg.Target.String())),
+		ctx:     fctx,
+		cancel:  cancel,
 		conns:   map[*Conn]struct{}{},
 		serving: make(chan struct{}),
 	}, nil
@@ -141,7 +162,7 @@ func (f *Forwarder) Serve(ctx context.Context) error {
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
-			f.handle(ctx, local)
+			f.handle(local)
 		}()
 	}
 	f.shutdown()
@@ -155,8 +176,9 @@ func (f *Forwarder) Serve(ctx context.Context) error {
 	return fmt.Errorf("accept on %s: %w", f.ln.Addr(), err)
 }
 
-// Close stops the forwarder: the listener and every tunnel. If Serve is
-// running, Close waits for it to finish.
+// Close stops the forwarder: the listener, the dials in progress and every
+// tunnel (their local connections are reset). If Serve is running, Close
+// waits for it to finish. It does not wait on the network.
 func (f *Forwarder) Close() error {
 	f.shutdown()
 	if f.started.Load() {
@@ -179,6 +201,7 @@ func (f *Forwarder) shutdown() {
 		conns = append(conns, c)
 	}
 	f.mu.Unlock()
+	f.cancel()
 	f.ln.Close()
 	for _, c := range conns {
 		c.Abort()
@@ -190,7 +213,7 @@ func (f *Forwarder) Stats() ForwarderStats {
 	f.mu.Lock()
 	s := ForwarderStats{
 		BytesUp: f.doneUp, BytesDown: f.doneDown, Open: len(f.conns),
-		LastError: f.lastErr,
+		LastError: f.lastErr, Failure: f.failure,
 	}
 	conns := make([]*Conn, 0, len(f.conns))
 	for c := range f.conns {
@@ -214,73 +237,168 @@ func (f *Forwarder) fail(err error) {
 	f.mu.Unlock()
 }
 
+// tunnelFailed records and reports a failure of the tunnel itself.
+func (f *Forwarder) tunnelFailed(err error) {
+	f.errs.Add(1)
+	f.mu.Lock()
+	f.lastErr, f.failure = err, err
+	f.mu.Unlock()
+	if f.cfg.OnError != nil {
+		f.cfg.OnError(err)
+	}
+}
+
 // handle forwards one local connection.
-func (f *Forwarder) handle(ctx context.Context, local net.Conn) {
-	defer local.Close()
+func (f *Forwarder) handle(local net.Conn) {
 	peer := local.RemoteAddr().String()
 	if f.cfg.AllowPeer != nil {
 		if err := f.cfg.AllowPeer(local); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			local.Close()
 			f.fail(err)
 			f.log.Warn("refused local connection", slog.String("peer", peer), slog.Any("error", err))
 			return
 		}
 	}
-	c, err := f.cfg.Dialer.Dial(ctx, f.cfg.Target)
+	c, err := f.cfg.Dialer.Dial(f.ctx, f.cfg.Target)
 	if err != nil {
-		f.fail(err)
-		f.log.Error("tunnel connection failed", slog.String("peer", peer), slog.Any("error", err))
+		reset(local)
+		if f.ctx.Err() != nil {
+			return // Close: not a failure of the tunnel
+		}
+		// Reported through OnError and Stats, logged as an event only.
+		f.log.Info("tunnel connection failed", slog.String("peer", peer), slog.Any("error", err))
+		f.tunnelFailed(err)
 		return
 	}
 	f.mu.Lock()
 	if f.closed {
 		f.mu.Unlock()
 		c.Abort()
+		reset(local)
 		return
 	}
 	f.conns[c] = struct{}{}
+	f.failure = nil
 	f.mu.Unlock()
 	start := time.Now()
-	err = Pipe(c, local)
+	tunnelErr, localErr := pipe(c, local)
 	st := c.Stats()
 	f.mu.Lock()
 	delete(f.conns, c)
 	f.doneUp += st.BytesSent
 	f.doneDown += st.BytesReceived
 	f.mu.Unlock()
-	if err != nil {
-		f.fail(err)
+	err = tunnelErr
+	if err == nil {
+		err = localErr
 	}
 	f.log.Info("local connection closed", slog.String("peer", peer),
 		slog.Uint64("bytes_up", st.BytesSent), slog.Uint64("bytes_down", st.BytesReceived),
 		slog.Duration("duration", time.Since(start).Round(time.Millisecond)), slog.Any("error", err))
+	switch {
+	case tunnelErr != nil:
+		f.tunnelFailed(tunnelErr)
+	case localErr != nil:
+		f.fail(localErr)
+	}
 }
 
 // Pipe copies between a tunnel and a local stream until both directions are
 // done, then closes both. Local EOF ends the tunnel's write side (the relay
-// then closes, which ends the other direction); the tunnel ending closes the
-// local stream. It returns the first real error, nil for a normal end.
+// then closes, which ends the other direction). When the relay ends the
+// stream normally, the local stream gets a clean end (CloseWrite, then
+// Close). Otherwise (the session was lost, the relay failed, the tunnel was
+// closed under it) a local TCP connection is reset (RST) rather than
+// closed, so its client sees a failure, not a truncated stream that looks
+// complete. It returns the first real error, nil for a normal end.
 func Pipe(c *Conn, local io.ReadWriteCloser) error {
+	tunnelErr, localErr := pipe(c, local)
+	if tunnelErr != nil {
+		return tunnelErr
+	}
+	return localErr
+}
+
+// pipe is Pipe, keeping apart the tunnel's error (why the session ended,
+// nil for a normal end or a Close on our side) and the local stream's.
+func pipe(c *Conn, local io.ReadWriteCloser) (tunnelErr, localErr error) {
+	ls := &localSide{rw: local}
 	var wg sync.WaitGroup
 	var upErr error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, upErr = c.ReadFrom(local)
+		_, upErr = c.ReadFrom(ls)
 		_ = c.CloseWrite()
 	}()
-	_, downErr := c.WriteTo(local)
-	// The relay side is done: stop reading the local side too.
-	if cw, ok := local.(interface{ CloseWrite() error }); ok && downErr == nil {
-		_ = cw.CloseWrite()
+	_, downErr := c.WriteTo(ls)
+	if downErr == nil {
+		// The relay ended the stream: end the local one the same way.
+		if cw, ok := local.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		}
+	} else {
+		reset(local)
 	}
 	_ = local.Close()
 	wg.Wait()
 	_ = c.Close()
-	switch {
-	case downErr != nil && !errors.Is(downErr, ErrClosed):
-		return downErr
-	case upErr != nil && !errors.Is(upErr, ErrClosed) && !errors.Is(upErr, net.ErrClosed):
-		return upErr
+	rerr, werr := ls.errs()
+	for _, e := range []struct {
+		err   error
+		local bool
+	}{{downErr, werr != nil}, {upErr, rerr != nil}} {
+		switch {
+		case e.err == nil || errors.Is(e.err, ErrClosed) || errors.Is(e.err, net.ErrClosed):
+		case e.local && localErr == nil:
+			localErr = e.err
+		case !e.local && tunnelErr == nil:
+			tunnelErr = e.err
+		}
 	}
-	return nil
+	return tunnelErr, localErr
+}
+
+// localSide is the local stream, remembering its own read and write errors
+// so pipe can tell them from the tunnel's.
+type localSide struct {
+	rw io.ReadWriter
+	// mu guards rerr and werr.
+	mu         sync.Mutex
+	rerr, werr error
+}
+
+func (l *localSide) Read(p []byte) (int, error) {
+	n, err := l.rw.Read(p)
+	if err != nil && err != io.EOF {
+		l.mu.Lock()
+		l.rerr = err
+		l.mu.Unlock()
+	}
+	return n, err
+}
+
+func (l *localSide) Write(p []byte) (int, error) {
+	n, err := l.rw.Write(p)
+	if err != nil {
+		l.mu.Lock()
+		l.werr = err
+		l.mu.Unlock()
+	}
+	return n, err
+}
+
+func (l *localSide) errs() (rerr, werr error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rerr, l.werr
+}
+
+// reset closes a local TCP connection with an RST instead of a FIN, so its
+// client sees ECONNRESET, not a clean end. Other streams are just closed.
+func reset(local io.Closer) {
+	if l, ok := local.(interface{ SetLinger(sec int) error }); ok {
+		_ = l.SetLinger(0)
+	}
+	_ = local.Close()
 }

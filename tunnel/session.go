@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,31 +26,84 @@ const (
 // relay closed normally, or we closed after delivering everything.
 var errStreamEnd = errors.New("stream ended")
 
+// maxLimitedTries bounds the reconnects after close 4000/4080 in one episode
+// (IAP Desktop's "retry at most twice").
+const maxLimitedTries = 2
+
 // run is the session goroutine: it serves one relay connection after another
 // until the stream ends, then records how it ended.
 func (c *Conn) run(wc *wsConn) {
 	defer close(c.done)
 	defer c.cancel()
+	// limited counts the 4000/4080 closes of the current episode: an
+	// episode of failures ends when a relay connection carries data, so a
+	// long session survives any number of spread-out relay hiccups.
+	limited := 0
 	for {
+		// Ending the Conn drops the socket, so nothing waits on the
+		// network: not a write blocked on a relay that stopped reading,
+		// nor the session goroutine waiting for that writer's sendMu.
+		dropped := make(chan struct{})
+		stop := context.AfterFunc(c.ctx, func() {
+			defer close(dropped)
+			wc.close()
+		})
 		c.setCurrent(wc)
+		before := c.progress()
 		err := c.serve(wc)
 		c.setCurrent(nil)
-		var ce *CloseError
-		if errors.Is(err, errStreamEnd) || errors.As(err, &ce) && closeActionFor(ce.Code) == actionEnd {
+		if !stop() {
+			<-dropped // the close has started: it is owned here
+		}
+		if c.progress() != before {
+			limited = 0
+		}
+		switch c.classify(err) {
+		case actionEnd:
 			c.finish(io.EOF)
 			return
-		}
-		if !c.resumable(err) {
+		case actionFail:
 			c.finish(err)
 			return
+		case actionRetryLimit:
+			if limited++; limited > maxLimitedTries {
+				c.finish(err)
+				return
+			}
+		case actionReconnect:
+			c.reauthenticateAfter(err)
 		}
 		c.log.Warn("relay connection dropped, reconnecting", slog.Any("error", err))
-		wc, err = c.reconnect()
+		c.setReconnecting(true)
+		wc, err = c.reconnect(&limited)
+		c.setReconnecting(false)
 		if err != nil {
 			c.finish(err)
 			return
 		}
 	}
+}
+
+// progress is a mark that moves whenever the relay delivers or acknowledges
+// bytes.
+func (c *Conn) progress() [2]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return [2]uint64{c.rx, c.txConfirmed}
+}
+
+// delivered reports whether the Conn is closed with every written byte
+// acknowledged: no one reads any more, so a reconnect has nothing to do.
+func (c *Conn) delivered() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed && c.txConfirmed == c.tx
+}
+
+func (c *Conn) setReconnecting(on bool) {
+	c.mu.Lock()
+	c.reconnecting = on
+	c.mu.Unlock()
 }
 
 // setCurrent publishes the relay connection writers may send on (nil while
@@ -65,49 +119,85 @@ func (c *Conn) setCurrent(wc *wsConn) {
 
 // sendNow sends what Write queued from the writing goroutine itself, saving
 // the hand-off to the session goroutine, when no one else is sending and a
-// relay connection is up; otherwise it wakes the session goroutine. A
-// failure is left to the session goroutine, which sees the connection fail.
-func (c *Conn) sendNow() {
+// relay connection is up; otherwise it wakes the session goroutine.
+//
+// A failed send drops the relay connection (a frame may be cut short), and
+// the session goroutine resumes on a new one. The write deadline interrupts
+// a send blocked on a relay that does not read (see interruptSend): sendNow
+// then returns os.ErrDeadlineExceeded, the net.Conn contract.
+func (c *Conn) sendNow() error {
 	if !c.sendMu.TryLock() {
 		signal(c.sendWake) // the session goroutine is sending: it loops
-		return
+		return nil
 	}
 	c.mu.Lock()
 	wc := c.cur
+	c.inline = wc
 	c.mu.Unlock()
-	if wc == nil {
-		c.sendMu.Unlock()
+	// interruptSend sees inline, or this sees the deadline passed.
+	if wc == nil || isClosed(c.wdeadline.wait()) {
+		c.endInline()
 		signal(c.sendWake)
-		return
+		return nil
 	}
 	_, more, err := c.sendPending(wc)
-	c.sendMu.Unlock()
-	if more || err != nil {
+	c.endInline()
+	if err != nil {
+		wc.close()
 		signal(c.sendWake)
+		if isClosed(c.wdeadline.wait()) {
+			return os.ErrDeadlineExceeded
+		}
+		return nil
+	}
+	if more {
+		signal(c.sendWake)
+	}
+	return nil
+}
+
+func (c *Conn) endInline() {
+	c.mu.Lock()
+	c.inline = nil
+	c.mu.Unlock()
+	c.sendMu.Unlock()
+}
+
+// interruptSend runs when the write deadline passes. A Write sending inline
+// may be blocked in the socket on a relay that stopped reading; a past
+// socket deadline makes that write fail, so Write can return.
+func (c *Conn) interruptSend() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inline != nil && c.inline.raw != nil {
+		_ = c.inline.raw.SetWriteDeadline(time.Unix(1, 0)) // sets a timer, no I/O
 	}
 }
 
-// resumable reports whether the session should try /v4/reconnect after err.
-func (c *Conn) resumable(err error) bool {
+// classify says what a relay connection's end means for the session. It
+// only reads state; the caller counts retries.
+func (c *Conn) classify(err error) closeAction {
+	if errors.Is(err, errStreamEnd) {
+		return actionEnd
+	}
 	var ce *CloseError
-	if !errors.As(err, &ce) {
-		// A drop without a close frame, a network or write error.
-		return !errors.Is(err, ErrProtocol) && !errors.Is(err, ErrClosed) && c.ctx.Err() == nil
+	if errors.As(err, &ce) {
+		return closeActionFor(ce.Code)
 	}
-	switch closeActionFor(ce.Code) {
-	case actionReconnect:
-		if ce.Code == CodeReauthenticationNeeded {
-			c.d.invalidateToken()
-		}
-		return true
-	case actionRetryLimit:
-		c.mu.Lock()
-		c.limitedTries++
-		ok := c.limitedTries <= 2
-		c.mu.Unlock()
-		return ok
+	// A drop without a close frame, a network or write error.
+	if errors.Is(err, ErrProtocol) || errors.Is(err, ErrClosed) || c.ctx.Err() != nil {
+		return actionFail
 	}
-	return false
+	return actionReconnect
+}
+
+// reauthenticateAfter drops the cached token after close 4004, so the
+// reconnect presents a fresh one.
+func (c *Conn) reauthenticateAfter(err error) {
+	var ce *CloseError
+	if errors.As(err, &ce) && ce.Code == CodeReauthenticationNeeded {
+		c.d.invalidateToken()
+	}
 }
 
 // finish records how the stream ended and wakes every waiter. err is io.EOF
@@ -150,7 +240,7 @@ func (c *Conn) serve(wc *wsConn) error {
 	// write better than the write error does.
 	shut := func(err error) error {
 		close(stop)
-		wc.ws.CloseNow()
+		wc.close()
 		rerr := <-rdone
 		var ce *CloseError
 		if err == nil || errors.As(rerr, &ce) {
@@ -220,7 +310,7 @@ func (c *Conn) serve(wc *wsConn) error {
 			closeWaitC = nil
 		case err := <-rdone:
 			close(stop)
-			wc.ws.CloseNow()
+			wc.close()
 			return err
 		case <-c.ctx.Done():
 			return shut(context.Cause(c.ctx))
@@ -243,7 +333,7 @@ func (c *Conn) closeGracefully(wc *wsConn, rdone <-chan error, stop chan struct{
 	c.mu.Lock()
 	unacked := c.txConfirmed < c.tx
 	c.mu.Unlock()
-	if unacked && c.resumable(err) && c.ctx.Err() == nil {
+	if a := c.classify(err); unacked && (a == actionReconnect || a == actionRetryLimit) {
 		// The connection broke before the relay confirmed our last bytes:
 		// resume to deliver them.
 		return err
@@ -511,14 +601,15 @@ func (c *Conn) trimLocked(ack uint64) {
 
 // reconnect resumes the session on a new relay connection: /v4/reconnect
 // with the session ID and the bytes received, then RECONNECT_SUCCESS_ACK(n)
-// says where our stream resumes. It retries with backoff within the budget.
-func (c *Conn) reconnect() (*wsConn, error) {
+// says where our stream resumes. It retries with backoff within the budget;
+// limited counts the episode's 4000/4080 closes.
+func (c *Conn) reconnect(limited *int) (*wsConn, error) {
 	bo := newBackoff(c.p.retry)
 	start := time.Now()
 	refreshed := false
 	var last error
 	for {
-		if err := bo.wait(c.ctx, nil); err != nil {
+		if err := bo.wait(c.ctx, nil); err != nil || c.delivered() {
 			return nil, fmt.Errorf("reconnect to %s: %w", c.target, ErrClosed)
 		}
 		if time.Since(start) > c.p.retry.Budget {
@@ -553,7 +644,14 @@ func (c *Conn) reconnect() (*wsConn, error) {
 		case errors.As(err, &he) && !he.retryable():
 			return nil, err
 		case errors.As(err, &ce):
-			if !c.resumable(err) {
+			switch c.classify(err) {
+			case actionReconnect:
+				c.reauthenticateAfter(err)
+			case actionRetryLimit:
+				if *limited++; *limited > maxLimitedTries {
+					return nil, err
+				}
+			default:
 				return nil, err
 			}
 		case errors.Is(err, ErrProtocol), errors.Is(err, ErrNotRelay), errors.Is(err, errNoToken):
@@ -564,16 +662,17 @@ func (c *Conn) reconnect() (*wsConn, error) {
 }
 
 func (c *Conn) reconnectOnce(ack uint64) (*wsConn, uint64, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.d.handshakeTimeout())
+	ctx, cancel := c.d.handshakeContext(c.ctx)
 	defer cancel()
-	wc, err := c.d.dialWS(ctx, c.p.ep.reconnectURL(c.target, c.sid, ack))
+	rawURL := c.p.ep.reconnectURL(c.target, c.sid, ack)
+	wc, err := c.d.dialWS(ctx, rawURL)
 	if err != nil {
 		return nil, 0, err
 	}
 	f, err := awaitFirst(ctx, wc.ws, tagReconnectSuccessAck, c.target, c.log)
 	if err != nil {
-		wc.ws.CloseNow()
-		return nil, 0, err
+		wc.close()
+		return nil, 0, c.d.noAnswer(ctx, err, "RECONNECT_SUCCESS_ACK", rawURL)
 	}
 	return wc, f.ack, nil
 }

@@ -344,11 +344,14 @@ func (c *fakeConnector) requests() []app.Request {
 	return slices.Clone(c.reqs)
 }
 
-// fakeTunnels serves a fixed list and records Close.
+// fakeTunnels serves a fixed list and records Close. A non-nil gate makes
+// Close wait until it is closed, like a tunnel whose connections take a
+// while to end.
 type fakeTunnels struct {
 	mu     sync.Mutex // guards list and closed
 	list   []app.TunnelInfo
 	closed []app.TunnelKey
+	gate   chan struct{}
 }
 
 func (f *fakeTunnels) List() []app.TunnelInfo {
@@ -358,6 +361,9 @@ func (f *fakeTunnels) List() []app.TunnelInfo {
 }
 
 func (f *fakeTunnels) Close(key app.TunnelKey) {
+	if f.gate != nil {
+		<-f.gate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.closed = append(f.closed, key)

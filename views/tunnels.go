@@ -14,7 +14,7 @@ import (
 )
 
 // tunnelColumns are the panel's columns; the last holds the Close button.
-var tunnelColumns = []string{"VM", "Remote port", "Local address", "Sent", "Received", "Open for", ""}
+var tunnelColumns = []string{"VM", "Remote port", "Local address", "Sent", "Received", "Open for", "Status", ""}
 
 // tunnelsPanel lists the open tunnels with live counters and a Close
 // button each. It shows the last List() snapshot; the window refreshes it
@@ -95,7 +95,24 @@ func tunnelCells(t app.TunnelInfo, now time.Time) []string {
 		formatBytes(t.BytesUp),
 		formatBytes(t.BytesDown),
 		formatDuration(t.Duration(now)),
+		tunnelStatus(t),
 	}
+}
+
+// tunnelStatus is "Open", or "Failed: " and the reason the last connection
+// failed (app's words).
+func tunnelStatus(t app.TunnelInfo) string {
+	if t.State != app.TunnelFailed {
+		return "Open"
+	}
+	if t.Reason == nil {
+		return "Failed"
+	}
+	why := t.Reason.Why
+	if why == "" {
+		why = t.Reason.What
+	}
+	return "Failed: " + why
 }
 
 // formatBytes is a byte count for people: 512 B, 1.5 KiB, 20.3 MiB.

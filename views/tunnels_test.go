@@ -48,8 +48,9 @@ func TestFormatDuration(t *testing.T) {
 	}
 }
 
-// TestTunnelsPanel: each open tunnel's VM, ports, counters and age, the
-// count in the status bar, and Close reaching app's Tunnels.
+// TestTunnelsPanel: each open tunnel's VM, ports, counters, age and status
+// (a failed one with app's reason), the count in the status bar, and Close
+// reaching app's Tunnels off the UI thread.
 func TestTunnelsPanel(t *testing.T) {
 	tw := newTestWorld(t)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -57,7 +58,8 @@ func TestTunnelsPanel(t *testing.T) {
 	a := app.TunnelInfo{Key: app.TunnelKey{Ref: linuxVM, Port: 22}, LocalAddr: "127.0.0.1:40001", LocalPort: 40001,
 		Started: now.Add(-75 * time.Second), BytesUp: 2048, BytesDown: 5 << 20}
 	b := app.TunnelInfo{Key: app.TunnelKey{Ref: windowsVM, Port: 3389}, LocalAddr: "127.0.0.1:40002", LocalPort: 40002,
-		Started: now.Add(-2 * time.Hour), BytesUp: 10, BytesDown: 0}
+		Started: now.Add(-2 * time.Hour), BytesUp: 10, BytesDown: 0,
+		State: app.TunnelFailed, Reason: &app.UserError{What: "Cannot connect", Why: "the tunnel was interrupted and could not be resumed"}}
 	tw.tunnels.list = []app.TunnelInfo{a, b}
 	tw.w.tunnelsChanged()
 
@@ -70,11 +72,38 @@ func TestTunnelsPanel(t *testing.T) {
 			t.Errorf("tunnels panel texts = %q, want %q among them", got, want)
 		}
 	}
-	if want := []string{"web-prod-01", "22", "127.0.0.1:40001", "2.0 KiB", "5.0 MiB", "1:15"}; !slices.Equal(tunnelCells(a, now), want) {
+	if want := []string{"web-prod-01", "22", "127.0.0.1:40001", "2.0 KiB", "5.0 MiB", "1:15", "Open"}; !slices.Equal(tunnelCells(a, now), want) {
 		t.Errorf("tunnelCells(a) = %q, want %q", tunnelCells(a, now), want)
 	}
+	if got, want := tunnelCells(b, now)[6], "Failed: the tunnel was interrupted and could not be resumed"; got != want {
+		t.Errorf("tunnelCells(failed)[status] = %q, want %q", got, want)
+	}
 
-	test.Tap(button(t, tw.w.tunnels.list, "Close"))
+	// Close does not block the UI thread while the tunnel closes.
+	gate := make(chan struct{})
+	tw.tunnels.gate = gate
+	t.Cleanup(func() {
+		select {
+		case <-gate:
+		default:
+			close(gate)
+		}
+	})
+	closeButton := button(t, tw.w.tunnels.list, "Close")
+	tapped := make(chan struct{})
+	go func() {
+		defer close(tapped)
+		test.Tap(closeButton)
+	}()
+	timer := time.NewTimer(5 * time.Second)
+	defer timer.Stop()
+	select {
+	case <-tapped:
+	case <-timer.C:
+		t.Fatal("tapping Close blocked the UI thread until the tunnel closed")
+	}
+	close(gate)
+	tw.idle()
 	if len(tw.tunnels.closed) != 1 || tw.tunnels.closed[0] != a.Key {
 		t.Errorf("closed = %v, want [%v]", tw.tunnels.closed, a.Key)
 	}

@@ -325,11 +325,17 @@ func (w *Window) tick() {
 	}
 }
 
+// closeTunnel closes a tunnel off the UI thread: closing waits for its
+// connections to end.
 func (w *Window) closeTunnel(key app.TunnelKey) {
-	if w.svc != nil {
-		w.svc.Tunnels.Close(key)
-		w.tunnelsChanged()
+	svc := w.svc
+	if svc == nil {
+		return
 	}
+	w.job("Closing tunnel", func(context.Context) {
+		svc.Tunnels.Close(key)
+		w.do(w.tunnelsChanged)
+	})
 }
 
 func (w *Window) changeFilter(change func(*app.Filter)) {

@@ -1,6 +1,10 @@
 package relaytest
 
-import "time"
+import (
+	"time"
+
+	"github.com/coder/websocket"
+)
 
 // Faults make the relay misbehave in the ways the interop checklist
 // (relay-v4.md §6) lists. The zero value is a well-behaved relay.
@@ -21,6 +25,21 @@ type Faults struct {
 	// forwarded this many bytes in total (both directions), once per session.
 	CloseAt     uint64
 	CloseAtCode int
+	// CloseEvery closes the connection with CloseAtCode each time this many
+	// more bytes have been forwarded (both directions), up to CloseCount
+	// times per session: relay hiccups spread over a long session.
+	CloseEvery uint64
+	CloseCount int
+
+	// NoAnswer accepts the WebSocket upgrade and then sends nothing: no
+	// SID, no RECONNECT_SUCCESS_ACK, no close (a relay, proxy or PSC
+	// endpoint that hangs). The connection is held until the server closes.
+	NoAnswer bool
+	// StopReading makes the relay stop reading the client's socket for good
+	// right after the SID (or RECONNECT_SUCCESS_ACK), with a small socket
+	// receive buffer, so the client's writes soon block in the kernel. The
+	// relay still sends. The connection is held until the session ends.
+	StopReading bool
 
 	// SIDDelay delays CONNECT_SUCCESS_SID. A message the client sends
 	// meanwhile is counted in SessionStats.EarlyFrames (a client bug).
@@ -73,4 +92,11 @@ type Faults struct {
 	// EndCode is the close code when the backend closes (default 1000;
 	// 4009 or 4010 are other legal choices).
 	EndCode int
+}
+
+// hang holds an upgraded connection without answering (Faults.NoAnswer)
+// until the server closes.
+func (s *Server) hang(ws *websocket.Conn) {
+	<-s.stopped
+	ws.CloseNow()
 }

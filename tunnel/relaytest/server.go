@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -58,6 +59,13 @@ type Config struct {
 	// Resolve, if set, is asked for targets missing from Routes. It returns
 	// "" for an unknown target (close 4047).
 	Resolve func(Target) string
+	// Dial, if set, connects targets missing from Routes instead of Resolve
+	// and a TCP dial: the backend can be anything (a pipe to a process, an
+	// in-memory server), with no port other local users could reach. ctx
+	// bounds the dial only; the relay closes the conn when the session
+	// ends. An error wrapping ErrUnknownTarget closes the WebSocket with
+	// 4047, any other error with 4003.
+	Dial func(ctx context.Context, t Target) (net.Conn, error)
 	// Faults makes the relay misbehave; see Faults.
 	Faults Faults
 	// Window bounds downstream bytes not yet acknowledged by the client; the
@@ -74,6 +82,10 @@ type Config struct {
 	// Logger receives the relay's events; nil discards them.
 	Logger *slog.Logger
 }
+
+// ErrUnknownTarget is what Config.Dial returns for a target that does not
+// exist: the relay closes with 4047.
+var ErrUnknownTarget = errors.New("relaytest: unknown target")
 
 // Server is a fake relay listening on loopback.
 type Server struct {
@@ -96,7 +108,8 @@ type Server struct {
 	faults     Faults
 	closed     bool
 
-	wg sync.WaitGroup // handler and session goroutines
+	stopped chan struct{}  // closed by Close
+	wg      sync.WaitGroup // handler and session goroutines
 }
 
 // Handshake records one WebSocket upgrade request.
@@ -133,6 +146,7 @@ func NewUnstartedServer(cfg Config) *Server {
 		sessions: map[string]*session{},
 		faults:   cfg.Faults,
 		log:      cfg.Logger,
+		stopped:  make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -233,6 +247,9 @@ func (s *Server) Sessions() []SessionStats {
 // Close stops the relay, ends every session and waits for its goroutines.
 func (s *Server) Close() {
 	s.mu.Lock()
+	if !s.closed {
+		close(s.stopped)
+	}
 	s.closed = true
 	list := make([]*session, 0, len(s.sessions))
 	for _, ss := range s.sessions {
@@ -358,6 +375,26 @@ func (s *Server) route(t Target) string {
 	return addr
 }
 
+// dialBackend connects t's backend: its route, else Config.Dial, else
+// Resolve's address.
+func (s *Server) dialBackend(t Target) (net.Conn, error) {
+	if s.cfg.Dial != nil {
+		s.mu.Lock()
+		_, routed := s.routes[t.Key()]
+		s.mu.Unlock()
+		if !routed {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return s.cfg.Dial(ctx, t)
+		}
+	}
+	addr := s.route(t)
+	if addr == "" {
+		return nil, ErrUnknownTarget
+	}
+	return net.DialTimeout("tcp", addr, 10*time.Second)
+}
+
 func (s *Server) takeFaults() Faults {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -367,6 +404,10 @@ func (s *Server) takeFaults() Faults {
 // connect opens a session: route, dial the backend, send the SID.
 func (s *Server) connect(ws *websocket.Conn, nc *netbuf.Conn, t Target) {
 	f := s.takeFaults()
+	if f.NoAnswer {
+		s.hang(ws)
+		return
+	}
 	if f.CloseOnConnect != 0 {
 		ws.Close(websocket.StatusCode(f.CloseOnConnect), f.CloseReason)
 		return
@@ -375,12 +416,11 @@ func (s *Server) connect(ws *websocket.Conn, nc *netbuf.Conn, t Target) {
 		ws.Close(4047, "missing target parameters")
 		return
 	}
-	addr := s.route(t)
-	if addr == "" {
+	backend, err := s.dialBackend(t)
+	if errors.Is(err, ErrUnknownTarget) {
 		ws.Close(4047, "instance not found: "+t.Key())
 		return
 	}
-	backend, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		ws.Close(4003, "failed to connect to backend")
 		return
@@ -446,6 +486,10 @@ func (s *Server) connect(ws *websocket.Conn, nc *netbuf.Conn, t Target) {
 // reconnect resumes session sid for a client that has received ack bytes.
 func (s *Server) reconnect(ws *websocket.Conn, nc *netbuf.Conn, sid, ackStr string) {
 	f := s.takeFaults()
+	if f.NoAnswer {
+		s.hang(ws)
+		return
+	}
 	if f.CloseOnReconnect != 0 {
 		ws.Close(websocket.StatusCode(f.CloseOnReconnect), f.CloseReason)
 		return

@@ -61,6 +61,8 @@ type session struct {
 	drops       int
 	nextDrop    uint64
 	closedAt    bool
+	closes      int    // CloseEvery closes so far
+	nextClose   uint64 // CloseEvery: forwarded bytes at which the next close is due
 	ackedBeyond bool
 	grace       *time.Timer
 	frames      []FrameRecord
@@ -92,7 +94,8 @@ func newSession(s *Server, sid string, t Target, backend net.Conn) *session {
 		endCh:     make(chan struct{}),
 	}
 	close(ss.detached)
-	ss.nextDrop = s.takeFaults().DropEvery
+	f := s.takeFaults()
+	ss.nextDrop, ss.nextClose = f.DropEvery, f.CloseEvery
 	return ss
 }
 
@@ -220,7 +223,12 @@ func (ss *session) attachFirst(ws *websocket.Conn, nc *netbuf.Conn, f Faults, ea
 		defer close(wdone)
 		ss.writeLoop(ws, nc, f, stop)
 	}()
-	err := ss.readLoop(ws, f, early)
+	var err error
+	if f.StopReading {
+		err = ss.stallReads(nc)
+	} else {
+		err = ss.readLoop(ws, f, early)
+	}
 	close(stop)
 	ws.CloseNow()
 	<-wdone
@@ -307,6 +315,22 @@ func (ss *session) resume(ack uint64) (uint64, int, string) {
 	ss.upAcked, ss.midPending = ss.upRecv, false
 	notify(ss.spaceWake)
 	return ss.upRecv, 0, ""
+}
+
+// errStalled ends a connection under Faults.StopReading.
+var errStalled = errors.New("fault: stopped reading")
+
+// stallReads is the read loop of Faults.StopReading: it shrinks the socket's
+// receive buffer, so the client's writes block after little data, and reads
+// nothing until the session ends.
+func (ss *session) stallReads(nc *netbuf.Conn) error {
+	if nc != nil {
+		if tc, ok := nc.Conn.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(4 << 10)
+		}
+	}
+	<-ss.endCh
+	return errStalled
 }
 
 // readLoop takes client frames until the WebSocket fails.
@@ -540,6 +564,11 @@ func (ss *session) writeLoop(ws *websocket.Conn, nc *netbuf.Conn, f Faults, stop
 		var closeCode int
 		if f.CloseAt > 0 && !ss.closedAt && ss.upRecv+ss.downSent >= f.CloseAt {
 			ss.closedAt = true
+			closeCode = f.CloseAtCode
+		}
+		if f.CloseEvery > 0 && ss.closes < f.CloseCount && ss.upRecv+ss.downSent >= ss.nextClose {
+			ss.closes++
+			ss.nextClose = ss.upRecv + ss.downSent + f.CloseEvery
 			closeCode = f.CloseAtCode
 		}
 		finished := len(frames) == 0 && ss.backendDone && ss.downSent == ss.downBase+uint64(len(ss.liveDown()))
