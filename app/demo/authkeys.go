@@ -21,36 +21,56 @@ import (
 // by running a command at login. The command asks the fake Compute API
 // (gcetest's /iapdesk-test/authorized-keys, which applies the guest agent's
 // rules: ssh-keys, block-project-ssh-keys, enable-oslogin, expiry) for the
-// VM behind the port the client reached.
+// VM the connection is for.
 //
 // sshd runs an AuthorizedKeysCommand only from a root-owned path that no one
 // else can write to, which a non-root user cannot create. So the command
 // is /usr/bin/env (root-owned everywhere) running this very binary with
 // envAuthorizedKeys set, and init below answers such a run before main:
 // iapdesk, and any test binary that links the demo, can be the command.
+//
+// The API wants the demo's bearer token. sshd gives the command a minimal
+// environment and the command line is public (ps, /proc), so the command
+// line names only the file holding the token, which is 0600 in the demo's
+// 0700 directory: the command runs as the demo's user, who alone reads it.
 
 // envAuthorizedKeys holds the URL (with project, zone and instance) that
 // the AuthorizedKeysCommand run fetches; the user is the first argument.
 const envAuthorizedKeys = "IAPDESK_DEMO_AUTHORIZED_KEYS"
+
+// envTokenFile names the file holding the API's bearer token.
+const envTokenFile = "IAPDESK_DEMO_TOKEN_FILE"
 
 // envPath is the root-owned program sshd runs as AuthorizedKeysCommand.
 const envPath = "/usr/bin/env"
 
 func init() {
 	if u := os.Getenv(envAuthorizedKeys); u != "" {
-		os.Exit(authorizedKeysCommand(u, os.Args[1:], os.Stdout, os.Stderr))
+		os.Exit(authorizedKeysCommand(u, os.Getenv(envTokenFile), os.Args[1:], os.Stdout, os.Stderr))
 	}
 }
 
 // authorizedKeysCommand prints the authorized_keys lines of base for the
-// user args[0] and returns the exit status.
-func authorizedKeysCommand(base string, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 || args[0] == "" {
-		fmt.Fprintln(stderr, "usage: "+envAuthorizedKeys+"=URL iapdesk USER")
+// user args[0], authenticating with the bearer token in tokenFile, and
+// returns the exit status.
+func authorizedKeysCommand(base, tokenFile string, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 || args[0] == "" || tokenFile == "" {
+		fmt.Fprintln(stderr, "usage: "+envAuthorizedKeys+"=URL "+envTokenFile+"=FILE iapdesk USER")
 		return 2
 	}
+	token, err := os.ReadFile(tokenFile)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	req, err := http.NewRequest(http.MethodGet, base+"&user="+url.QueryEscape(args[0]), nil)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
 	hc := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second}
-	resp, err := hc.Get(base + "&user=" + url.QueryEscape(args[0]))
+	resp, err := hc.Do(req)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -67,10 +87,10 @@ func authorizedKeysCommand(base string, args []string, stdout, stderr io.Writer)
 	return 0
 }
 
-// authorizedKeysCommandLines are the sshd_config lines that make port ask
-// gceURL for ref's keys, run as login. It fails when this system has no
-// /usr/bin/env: sshd then accepts only the demo key.
-func authorizedKeysCommandLines(port int, gceURL string, ref app.InstanceRef, login string) ([]string, error) {
+// authorizedKeysCommandOptions are the sshd -o options that make sshd ask
+// gceURL for ref's keys, run as login with the token in tokenFile. It fails
+// when this system has no /usr/bin/env.
+func authorizedKeysCommandOptions(gceURL, tokenFile string, ref app.InstanceRef, login string) ([]string, error) {
 	if _, err := os.Stat(envPath); err != nil {
 		return nil, fmt.Errorf("no %s for sshd's AuthorizedKeysCommand: %w", envPath, err)
 	}
@@ -81,9 +101,9 @@ func authorizedKeysCommandLines(port int, gceURL string, ref app.InstanceRef, lo
 	q := url.Values{"project": {ref.Project}, "zone": {ref.Zone}, "instance": {ref.Name}}
 	u := gceURL + "/iapdesk-test/authorized-keys?" + q.Encode()
 	return []string{
-		fmt.Sprintf("Match LocalPort %d", port),
-		fmt.Sprintf("  AuthorizedKeysCommand %s %s=%s %s %%u", envPath, envAuthorizedKeys, sshdQuote(u), sshdQuote(exe)),
-		"  AuthorizedKeysCommandUser " + login,
+		"-o", fmt.Sprintf("AuthorizedKeysCommand %s %s=%s %s=%s %s %%u", envPath,
+			envAuthorizedKeys, sshdQuote(u), envTokenFile, sshdQuote(tokenFile), sshdQuote(exe)),
+		"-o", "AuthorizedKeysCommandUser " + login,
 	}, nil
 }
 

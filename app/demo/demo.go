@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"iapdesk/auth"
 	"iapdesk/auth/authtest"
 	"iapdesk/platform"
+	"iapdesk/platform/atomicfile"
 	"iapdesk/tunnel"
 	"iapdesk/tunnel/relaytest"
 )
@@ -102,12 +104,16 @@ type World struct {
 	oauth  *authtest.Server
 	gce    *gcetest.Server
 	relay  *relaytest.Server
-	sshd   []*proc
+	sshd   *systemSSHServer
 	ssh    *builtinSSH
 	web    *webServer
 	rdp    *rdpShadow
 	stop   context.CancelFunc // ends the RDP server's start
 	tokens oauth2.TokenSource
+	// apiToken is the fake APIs' per-run bearer token: only this process
+	// and the sshd's AuthorizedKeysCommand (through a 0600 file in Dir)
+	// know it.
+	apiToken secret
 
 	closeOnce sync.Once
 }
@@ -136,9 +142,29 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 	}
 	configDir := filepath.Join(dir, "config")
 
+	// Every fake listens on loopback, where any local user can connect: each
+	// wants a secret only this process holds. The fake APIs want a bearer
+	// token; the OAuth server hands out tokens only to its client, whose ID
+	// and secret are this run's, and has no metadata server (which gives
+	// any caller a token); the relay wants a token from that OAuth server.
+	if w.apiToken, err = newSecret(); err != nil {
+		return nil, err
+	}
+	clientID, err := newSecret()
+	if err != nil {
+		return nil, err
+	}
+	clientSecret, err := newSecret()
+	if err != nil {
+		return nil, err
+	}
+
 	// Google sign-in: the fake OAuth server approves at once, and a
 	// browser without a human (authtest.Visit) follows its redirect.
 	w.oauth = authtest.NewUnstartedServer()
+	w.oauth.ClientID = "iapdesk-demo-" + string(clientID) + ".apps.googleusercontent.com"
+	w.oauth.ClientSecret = "GOCSPX-" + string(clientSecret)
+	w.oauth.SetMetadataServer(false)
 	w.oauth.SetEmail(Account)
 	w.oauth.Start()
 	if w.Auth, err = auth.New(auth.Config{
@@ -169,7 +195,16 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 	}
 	projects := gcetest.Demo()
 	if w.gce, err = gcetest.NewServer(gcetest.Config{Projects: projects, OperationDelay: operationDelay, Logger: quiet,
-		OSLoginUsers: []gcetest.OSLoginUser{{Email: Account, Username: login}}}); err != nil {
+		OSLoginUsers: []gcetest.OSLoginUser{{Email: Account, Username: login}},
+		// The app's clients send AccessToken (ComputeOptions); the headless
+		// commands send the demo account's OAuth token (HeadlessConfig).
+		AccessToken: string(w.apiToken),
+		CheckToken:  func(tok string) bool { _, ok := w.oauth.CheckAccessToken(tok); return ok },
+	}); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	tokenFile := filepath.Join(dir, "api-token")
+	if err := atomicfile.Write(tokenFile, []byte(w.apiToken)); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	if w.Compute, err = app.NewCompute(ctx, app.ComputeConfig{Options: w.gce.ComputeOptions(), Logger: log}); err != nil {
@@ -213,13 +248,11 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: ssh keys: %w", err)
 	}
-	sshAddrs, err := w.startSSH(ctx, cfg.SSHServer, sshdConfig{dir: sshDir, keys: keys, vms: linux, login: login, gceURL: w.gce.URL})
+	sshDial, err := w.startSSH(ctx, cfg.SSHServer, sshdConfig{dir: sshDir, keys: keys, vms: linux, login: login, gceURL: w.gce.URL, tokenFile: tokenFile})
 	if err != nil {
 		return nil, err
 	}
-	if w.web, err = startWebServer(); err != nil {
-		return nil, fmt.Errorf("demo: web server: %w", err)
-	}
+	w.web = startWebServer()
 	var rdpCtx context.Context
 	rdpCtx, w.stop = context.WithCancel(context.Background())
 	display := cfg.Display
@@ -230,12 +263,12 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 		display = ""
 	}
 	w.rdp = &rdpShadow{display: display, home: filepath.Join(dir, "rdp"), log: log, ctx: rdpCtx}
-	rt := &router{gce: w.gce, vms: vms, ssh: sshAddrs, webAddr: w.web.Addr(), rdp: w.rdp}
+	rt := &router{gce: w.gce, vms: vms, ssh: sshDial, web: w.web, rdp: w.rdp}
 
 	// The relay, and the app's tunnels and connector on top of it.
 	w.relay = relaytest.NewServer(relaytest.Config{
 		CheckToken: func(tok string) bool { _, ok := w.oauth.CheckAccessToken(tok); return ok },
-		Resolve:    rt.resolve,
+		Dial:       rt.dial,
 		Logger:     quiet,
 	})
 	w.Dialer = &tunnel.Dialer{TokenSource: w.tokens, URL: w.relay.URL, UserAgent: app.Build().UserAgent(), Logger: log}
@@ -269,14 +302,14 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 // enough to see the progress indicator.
 const operationDelay = 1500 * time.Millisecond
 
-// startSSH starts the SSH server kind asks for and returns each Linux VM's
-// address on it.
-func (w *World) startSSH(ctx context.Context, kind string, c sshdConfig) (map[app.InstanceRef]string, error) {
+// startSSH starts the SSH server kind asks for and returns how the relay
+// connects to a Linux VM's port 22 on it.
+func (w *World) startSSH(ctx context.Context, kind string, c sshdConfig) (func(context.Context, app.InstanceRef) (net.Conn, error), error) {
 	if kind == SSHAuto || kind == SSHSystem {
-		p, addrs, err := startSystemSSHD(ctx, c)
+		s, err := startSystemSSHD(ctx, c)
 		if err == nil {
-			w.sshd, w.SSHServer = p, "sshd"
-			return addrs, nil
+			w.sshd, w.SSHServer = s, "sshd"
+			return s.dial, nil
 		}
 		if kind == SSHSystem {
 			return nil, fmt.Errorf("demo: %w", err)
@@ -285,12 +318,8 @@ func (w *World) startSSH(ctx context.Context, kind string, c sshdConfig) (map[ap
 	} else if kind != SSHBuiltin {
 		return nil, fmt.Errorf("demo: ssh server %q: want %q, %q or empty", kind, SSHSystem, SSHBuiltin)
 	}
-	s, addrs, err := startBuiltinSSH(c.keys, c.login, c.vms, w.gce, w.log)
-	if err != nil {
-		return nil, fmt.Errorf("demo: ssh server: %w", err)
-	}
-	w.ssh, w.SSHServer = s, "built-in"
-	return addrs, nil
+	w.ssh, w.SSHServer = startBuiltinSSH(c.keys, c.login, w.gce, w.log), "built-in"
+	return w.ssh.dial, nil
 }
 
 // loginName is the current OS user's login name: the demo SSH server lets
@@ -349,8 +378,8 @@ func (w *World) Close() {
 			w.stop()
 		}
 		w.rdp.close()
-		for _, p := range w.sshd {
-			p.stop()
+		if w.sshd != nil {
+			w.sshd.close()
 		}
 		if w.ssh != nil {
 			w.ssh.close()

@@ -27,9 +27,10 @@ type proc struct {
 const watchdog = `"$@" & pid=$!; read _; kill $pid 2>/dev/null; wait $pid`
 
 // startProc starts cmd (under the watchdog where there is a /bin/sh) and
-// waits until every one of addrs accepts connections, the process exits, or
-// 10 s pass. On failure the process is stopped.
-func startProc(ctx context.Context, cmd *exec.Cmd, addrs ...string) (*proc, error) {
+// waits until every one of sockets (Unix socket paths) accepts
+// connections, the process exits, or 10 s pass. On failure the process is
+// stopped.
+func startProc(ctx context.Context, cmd *exec.Cmd, sockets ...string) (*proc, error) {
 	p := &proc{cmd: cmd, exited: make(chan struct{})}
 	if _, err := os.Stat("/bin/sh"); err == nil {
 		wrapped := exec.Command("/bin/sh", append([]string{"-c", watchdog, "sh", cmd.Path}, cmd.Args[1:]...)...)
@@ -49,8 +50,8 @@ func startProc(ctx context.Context, cmd *exec.Cmd, addrs ...string) (*proc, erro
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	for _, addr := range addrs {
-		if err := waitListening(ctx, addr, p.exited); err != nil {
+	for _, socket := range sockets {
+		if err := waitListening(ctx, socket, p.exited); err != nil {
 			p.stop()
 			return nil, fmt.Errorf("%s: %w", cmd.Path, err)
 		}
@@ -78,13 +79,13 @@ func (p *proc) stop() {
 	<-p.exited
 }
 
-// waitListening polls addr (an external process's port: there is nothing
-// to wait on) until it accepts a connection.
-func waitListening(ctx context.Context, addr string, exited <-chan struct{}) error {
+// waitListening polls the Unix socket path (an external process's: there
+// is nothing to wait on) until it accepts a connection.
+func waitListening(ctx context.Context, path string, exited <-chan struct{}) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		c, err := (&net.Dialer{Timeout: 200 * time.Millisecond}).DialContext(ctx, "tcp", addr)
+		c, err := (&net.Dialer{Timeout: 200 * time.Millisecond}).DialContext(ctx, "unix", path)
 		if err == nil {
 			c.Close()
 			return nil
@@ -93,32 +94,8 @@ func waitListening(ctx context.Context, addr string, exited <-chan struct{}) err
 		case <-exited:
 			return errors.New("exited before listening")
 		case <-ctx.Done():
-			return fmt.Errorf("not listening on %s: %w", addr, ctx.Err())
+			return fmt.Errorf("not listening on %s: %w", path, ctx.Err())
 		case <-tick.C:
 		}
 	}
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort() (int, error) {
-	p, err := freePorts(1)
-	if err != nil {
-		return 0, err
-	}
-	return p[0], nil
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago
-// (all held open at once, so none repeats).
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

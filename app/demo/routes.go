@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"log/slog"
@@ -10,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -19,83 +19,78 @@ import (
 	"iapdesk/tunnel/relaytest"
 )
 
-// refused is an address no connection succeeds to: the relay answers 4003
-// ("failed to connect to backend"), as IAP does for a VM without a
-// firewall rule for the port, or one that is stopped.
-const refused = "127.0.0.1:0"
+// errRefused is what the relay's backend dial returns for a port nothing
+// answers on: the relay closes with 4003 ("failed to connect to backend"),
+// as IAP does for a VM without a firewall rule for the port, or one that is
+// stopped.
+var errRefused = errors.New("demo: connection refused")
 
-// router decides where the relay sends each VM port.
+// router decides what the relay connects each VM port to. Every backend is
+// reached in-process (a pipe, a process's standard streams, a Unix socket
+// in the demo's private directory), never a TCP port: the relay, which
+// checks the demo account's token, is the only way in.
 type router struct {
-	gce     *gcetest.Server
-	vms     map[string]gcetest.OS      // key: project/zone/name
-	ssh     map[app.InstanceRef]string // each Linux VM's port 22
-	webAddr string
-	rdp     *rdpShadow
+	gce *gcetest.Server
+	vms map[string]gcetest.OS // key: project/zone/name
+	ssh func(context.Context, app.InstanceRef) (net.Conn, error)
+	web *webServer
+	rdp *rdpShadow
 }
 
 func vmKey(project, zone, name string) string { return project + "/" + zone + "/" + name }
 
-// resolve is relaytest's Resolve: Linux :22 → the SSH server, Linux :80 and
-// :8080 → a small web server, Windows :3389 → freerdp-shadow-cli when it
-// runs; other ports, and stopped VMs, are refused; unknown VMs are not
-// found (4047).
-func (r *router) resolve(t relaytest.Target) string {
+// dial is relaytest's Dial: Linux :22 → the SSH server, Linux :80 and :8080
+// → a small web server, Windows :3389 → freerdp-shadow-cli when it runs;
+// other ports, and stopped VMs, are refused; unknown VMs are not found
+// (4047).
+func (r *router) dial(ctx context.Context, t relaytest.Target) (net.Conn, error) {
 	guest, ok := r.vms[vmKey(t.Project, t.Zone, t.Instance)]
 	if !ok || t.Host != "" || t.Interface != "nic0" {
-		return ""
+		return nil, fmt.Errorf("demo: %s: %w", t.Key(), relaytest.ErrUnknownTarget)
 	}
 	if st, err := r.gce.InstanceStatus(t.Project, t.Zone, t.Instance); err != nil || st != "RUNNING" {
-		return refused
+		return nil, fmt.Errorf("%s (%s): %w", t.Key(), st, errRefused)
 	}
 	switch {
-	case guest == gcetest.Linux && t.Port == 22:
-		if a := r.ssh[app.InstanceRef{Project: t.Project, Zone: t.Zone, Name: t.Instance}]; a != "" {
-			return a
-		}
+	case guest == gcetest.Linux && t.Port == 22 && r.ssh != nil:
+		return r.ssh(ctx, app.InstanceRef{Project: t.Project, Zone: t.Zone, Name: t.Instance})
 	case guest == gcetest.Linux && (t.Port == 80 || t.Port == 8080):
-		return r.webAddr
+		return r.web.ln.dial(ctx)
 	case guest == gcetest.Windows && t.Port == 3389:
-		if a := r.rdp.addr(); a != "" {
-			return a
-		}
+		return r.rdp.dial(ctx)
 	}
-	return refused
+	return nil, fmt.Errorf("%s: %w", t.Key(), errRefused)
 }
 
 // rdpShadow runs freerdp-shadow-cli, which serves an X display over RDP, on
 // first use: every Windows VM's RDP port reaches it, so connecting shows a
-// real RDP session (of the demo's own desktop).
+// real RDP session (of the demo's own desktop). It listens on a Unix socket
+// in its 0700 home, in the demo's 0700 directory: no other user can
+// connect to it.
 type rdpShadow struct {
 	display string // "" disables it
-	home    string // its $HOME, for the TLS certificate it generates
+	home    string // its $HOME, for the TLS certificate it generates, and its socket
 	log     *slog.Logger
 	ctx     context.Context // bounds the start; cancelled by close
 
-	mu      sync.Mutex // guards tried, address, p
-	tried   bool
-	address string
-	p       *proc
+	mu     sync.Mutex // guards tried, socket, p
+	tried  bool
+	socket string // "" when it does not run
+	p      *proc
 }
 
-// addr starts the server the first time and returns its address, or ""
+// start starts the server the first time and returns its socket, or ""
 // when it cannot run (not installed, no display).
-func (r *rdpShadow) addr() string {
-	if r == nil {
-		return ""
-	}
+func (r *rdpShadow) start() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.tried {
-		return r.address
+		return r.socket
 	}
 	r.tried = true
 	shadow, err := exec.LookPath("freerdp-shadow-cli")
 	if err != nil || r.display == "" {
 		r.log.Info("windows vms have no rdp server in the demo", slog.String("display", r.display), slog.Any("error", err))
-		return ""
-	}
-	port, err := freePort()
-	if err != nil {
 		return ""
 	}
 	if err := os.MkdirAll(r.home, 0o700); err != nil {
@@ -106,19 +101,33 @@ func (r *rdpShadow) addr() string {
 		return ""
 	}
 	defer logf.Close()
+	socket := filepath.Join(r.home, "rdp.sock")
 	// -auth: any user name and password are accepted; the point is to show
-	// the RDP flow, not Windows logins.
-	cmd := exec.Command(shadow, "/port:"+strconv.Itoa(port), "/bind-address:127.0.0.1", "-auth")
+	// the RDP flow, not Windows logins. Only this process can reach the
+	// socket, so only the demo's tunnels, which only the demo's user can
+	// use, get there.
+	cmd := exec.Command(shadow, "/ipc-socket:"+socket, "-auth")
 	cmd.Env = append(os.Environ(), "DISPLAY="+r.display, "HOME="+r.home)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	p, err := startProc(r.ctx, cmd, addr)
+	p, err := startProc(r.ctx, cmd, socket)
 	if err != nil {
 		r.log.Warn("freerdp-shadow-cli did not start", slog.Any("error", err))
 		return ""
 	}
-	r.p, r.address = p, addr
-	return addr
+	r.p, r.socket = p, socket
+	return socket
+}
+
+// dial connects to the server, starting it on first use.
+func (r *rdpShadow) dial(ctx context.Context) (net.Conn, error) {
+	if r == nil {
+		return nil, fmt.Errorf("rdp: %w", errRefused)
+	}
+	socket := r.start()
+	if socket == "" {
+		return nil, fmt.Errorf("rdp: %w", errRefused)
+	}
+	return (&net.Dialer{}).DialContext(ctx, "unix", socket)
 }
 
 func (r *rdpShadow) close() {
@@ -128,34 +137,29 @@ func (r *rdpShadow) close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.p.stop()
-	r.p, r.address = nil, ""
+	r.p, r.socket = nil, ""
 }
 
 // webServer answers on the Linux VMs' HTTP ports, so "Connect to port… →
-// Browser" shows a page that came through the tunnel.
+// Browser" shows a page that came through the tunnel. It serves
+// connections the router makes over in-memory pipes.
 type webServer struct {
 	srv *http.Server
-	ln  net.Listener
+	ln  *pipeListener
 	wg  sync.WaitGroup // the serve loop
 }
 
-func startWebServer() (*webServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
+func startWebServer() *webServer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, "<!doctype html><title>iapdesk demo</title><h1>Hello through IAP</h1>"+
 			"<p>This page came from a demo VM through an iapdesk tunnel on %s.</p>", html.EscapeString(r.Host))
 	})
-	s := &webServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}
-	s.wg.Go(func() { _ = s.srv.Serve(ln) })
-	return s, nil
+	s := &webServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: newPipeListener("demo web server")}
+	s.wg.Go(func() { _ = s.srv.Serve(s.ln) })
+	return s
 }
-
-func (s *webServer) Addr() string { return s.ln.Addr().String() }
 
 func (s *webServer) close() {
 	_ = s.srv.Close()

@@ -4,16 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"strconv"
 	"strings"
+	"sync"
 
 	"iapdesk/app"
+	"iapdesk/platform/atomicfile"
 )
 
 // systemSSHD finds OpenSSH's server: /usr/sbin/sshd, or sshd on PATH. On
@@ -33,109 +33,137 @@ func systemSSHD() (string, error) {
 type sshdConfig struct {
 	dir   string
 	keys  *sshKeys
-	vms   []app.InstanceRef // one port each
-	login string            // the only user sshd can log in (unless it runs as root)
+	vms   []app.InstanceRef
+	login string // the only user sshd can log in (unless it runs as root)
 	// gceURL is the fake Compute API whose authorized-keys endpoint says
 	// which published keys each VM accepts; "" accepts the demo key only.
 	gceURL string
+	// tokenFile holds the API's bearer token (0600, in the demo's 0700
+	// directory) for the AuthorizedKeysCommand, which runs as login.
+	tokenFile string
 }
 
-// maxSSHDPorts is how many ports one sshd listens on: OpenSSH allows at
-// most 16 listening sockets (MAX_LISTEN_SOCKS).
-const maxSSHDPorts = 16
+// systemSSHServer is OpenSSH's sshd in inetd mode: dial starts `sshd -i`
+// for one connection, its stdin and stdout being the connection. There is
+// no listening socket, so nothing but the relay in this process reaches
+// it. As the current user, sshd logs in only that user, with the demo user
+// key or, through an AuthorizedKeysCommand (see authkeys.go), the keys
+// published to the VM (metadata ssh-keys or OS Login); as root it allows
+// only keys. Its log goes to dir/sshd.log.
+type systemSSHServer struct {
+	path string
+	conf string              // sshd_config shared by every connection
+	opts map[string][]string // per VM (vmKey): the -o options of its AuthorizedKeysCommand
+	logf *os.File            // sshd -e logs here; closed by close
 
-// startSystemSSHD runs the system sshd on loopback, one port per VM (so
-// several daemons for many VMs), with the demo's host key. Every port
-// accepts the demo user key for the current OS user and, through an
-// AuthorizedKeysCommand (see authkeys.go), the keys published to that VM
-// (metadata ssh-keys or OS Login). It cannot log anyone else in without
-// root, and as root it allows only keys. The log goes to dir/sshd.log. It
-// returns the daemons and each VM's address.
-func startSystemSSHD(ctx context.Context, c sshdConfig) ([]*proc, map[app.InstanceRef]string, error) {
+	mu     sync.Mutex // guards conns and closed
+	conns  map[*procConn]struct{}
+	closed bool
+}
+
+// startSystemSSHD writes the sshd configuration and checks it (sshd -t),
+// so that a missing or unusable sshd shows at start, not at the first
+// connection.
+func startSystemSSHD(ctx context.Context, c sshdConfig) (*systemSSHServer, error) {
 	sshd, err := systemSSHD()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if os.Geteuid() == 0 {
 		// As root sshd refuses to start without its privilege-separation
 		// directory (normally made by the service manager).
 		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-			return nil, nil, fmt.Errorf("create /run/sshd: %w", err)
+			return nil, fmt.Errorf("create /run/sshd: %w", err)
+		}
+	}
+	s := &systemSSHServer{path: sshd, conf: filepath.Join(c.dir, "sshd_config"), opts: map[string][]string{}, conns: map[*procConn]struct{}{}}
+	lines := []string{
+		"HostKey " + c.keys.hostKey,
+		"PidFile none",
+		"AuthorizedKeysFile " + c.keys.authorized,
+		"PasswordAuthentication no",
+		"KbdInteractiveAuthentication no",
+		"UsePAM no",
+		"StrictModes no",
+		"PermitRootLogin prohibit-password",
+		"UseDNS no",
+		"X11Forwarding no",
+		"Subsystem sftp internal-sftp",
+	}
+	if err := atomicfile.Write(s.conf, []byte(strings.Join(lines, "\n")+"\n")); err != nil {
+		return nil, err
+	}
+	if c.gceURL != "" {
+		for _, ref := range c.vms {
+			akc, err := authorizedKeysCommandOptions(c.gceURL, c.tokenFile, ref, c.login)
+			if err != nil {
+				return nil, err
+			}
+			s.opts[vmKey(ref.Project, ref.Zone, ref.Name)] = akc
 		}
 	}
 	logPath := filepath.Join(c.dir, "sshd.log")
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, nil, err
+	if s.logf, err = os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
+		return nil, err
 	}
-	defer logf.Close() // each sshd holds its own copy of the descriptor
-	var procs []*proc
-	addrs := make(map[app.InstanceRef]string, len(c.vms))
-	for i, group := range slices.Collect(slices.Chunk(c.vms, maxSSHDPorts)) {
-		p, a, err := startSSHDGroup(ctx, sshd, c, group, fmt.Sprintf("sshd%d", i), logf)
-		if err != nil {
-			for _, p := range procs {
-				p.stop()
-			}
-			return nil, nil, fmt.Errorf("start sshd (see %s): %w", logPath, err)
-		}
-		procs = append(procs, p)
-		maps.Copy(addrs, a)
+	if out, err := exec.CommandContext(ctx, sshd, "-t", "-f", s.conf).CombinedOutput(); err != nil {
+		s.logf.Close()
+		return nil, fmt.Errorf("check the sshd configuration %s: %w: %s", s.conf, err, strings.TrimSpace(string(out)))
 	}
-	return procs, addrs, nil
+	return s, nil
 }
 
-// startSSHDGroup runs one sshd for vms, with its files named after name.
-func startSSHDGroup(ctx context.Context, sshd string, c sshdConfig, vms []app.InstanceRef, name string, logf *os.File) (*proc, map[app.InstanceRef]string, error) {
-	var errs []error
-	// A port can be taken between freePorts and sshd's bind: retry.
-	for range 3 {
-		ports, err := freePorts(len(vms))
-		if err != nil {
-			return nil, nil, err
-		}
-		lines := []string{
-			"ListenAddress 127.0.0.1",
-			"HostKey " + c.keys.hostKey,
-			"PidFile " + filepath.Join(c.dir, name+".pid"),
-			"AuthorizedKeysFile " + c.keys.authorized,
-			"PasswordAuthentication no",
-			"KbdInteractiveAuthentication no",
-			"UsePAM no",
-			"StrictModes no",
-			"PermitRootLogin prohibit-password",
-			"UseDNS no",
-			"X11Forwarding no",
-			"Subsystem sftp internal-sftp",
-		}
-		addrs := make(map[app.InstanceRef]string, len(vms))
-		var match []string // Match blocks end the file
-		for i, ref := range vms {
-			lines = append(lines, "Port "+strconv.Itoa(ports[i]))
-			addrs[ref] = "127.0.0.1:" + strconv.Itoa(ports[i])
-			if c.gceURL == "" {
-				continue
-			}
-			akc, err := authorizedKeysCommandLines(ports[i], c.gceURL, ref, c.login)
-			if err != nil {
-				return nil, nil, err
-			}
-			match = append(match, akc...)
-		}
-		conf := filepath.Join(c.dir, name+"_config")
-		if err := os.WriteFile(conf, []byte(strings.Join(append(lines, match...), "\n")+"\n"), 0o600); err != nil {
-			return nil, nil, err
-		}
-		cmd := exec.Command(sshd, "-D", "-e", "-f", conf)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		p, err := startProc(ctx, cmd, slices.Collect(maps.Values(addrs))...)
-		if err == nil {
-			return p, addrs, nil
-		}
-		errs = append(errs, err)
-		if ctx.Err() != nil {
-			break
-		}
+// dial starts sshd for one connection to ref's port 22.
+func (s *systemSSHServer) dial(_ context.Context, ref app.InstanceRef) (net.Conn, error) {
+	args := append([]string{"-i", "-e", "-f", s.conf}, s.opts[vmKey(ref.Project, ref.Zone, ref.Name)]...)
+	cmd := exec.Command(s.path, args...)
+	cmd.Stderr = s.logf
+	c, err := startProcConn("sshd -i", cmd)
+	if err != nil {
+		return nil, err
 	}
-	return nil, nil, errors.Join(errs...)
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.conns[c] = struct{}{}
+	}
+	s.mu.Unlock()
+	if closed { // close has run: it did not see c
+		c.Close()
+		return nil, fmt.Errorf("sshd for %s: %w", ref.Name, net.ErrClosed)
+	}
+	return &trackedConn{Conn: c, done: func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}}, nil
+}
+
+// close ends every connection's sshd and waits for them.
+func (s *systemSSHServer) close() {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*procConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	s.logf.Close()
+}
+
+// trackedConn calls done once, after the first Close.
+type trackedConn struct {
+	net.Conn
+	once sync.Once
+	done func()
+}
+
+// Close closes the conn and forgets it.
+func (c *trackedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.done)
+	return err
 }

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -16,73 +17,81 @@ import (
 )
 
 // builtinSSH is a small SSH server for machines without OpenSSH's sshd: it
-// listens on one loopback port per VM, accepts one user name with the demo
-// user key or a key published to that VM (as gcetest says the guest agent
-// would install it), and runs commands and a shell (without a terminal: it
-// declines pty requests, so the client stays in line mode) with the system
-// shell.
+// serves connections dial makes over in-memory pipes (it has no listening
+// socket), accepts one user name with the demo user key or a key published
+// to the VM dialled (as gcetest says the guest agent would install it), and
+// runs commands and a shell (without a terminal: it declines pty requests,
+// so the client stays in line mode) with the system shell.
 type builtinSSH struct {
-	lns  map[string]app.InstanceRef // by listening address
-	cfg  *ssh.ServerConfig
+	keys *sshKeys
+	user string
+	gce  keySource // nil accepts the demo key only
 	log  *slog.Logger
 	ctx  context.Context // bounds the server's lifetime; close cancels it
 	stop context.CancelFunc
-	wg   sync.WaitGroup // accept loops, connections, sessions, their commands
+	wg   sync.WaitGroup // connections, sessions, their commands
 
-	mu        sync.Mutex // guards conns and listeners
-	conns     map[net.Conn]struct{}
-	listeners []net.Listener
+	mu     sync.Mutex // guards conns and closed
+	conns  map[net.Conn]struct{}
+	closed bool
 }
 
-// startBuiltinSSH listens on a loopback port for each of vms and returns
-// their addresses. gce says which published keys each VM accepts; nil
-// accepts the demo key only.
-func startBuiltinSSH(keys *sshKeys, user string, vms []app.InstanceRef, gce keySource, log *slog.Logger) (*builtinSSH, map[app.InstanceRef]string, error) {
-	s := &builtinSSH{lns: map[string]app.InstanceRef{}, log: log, conns: map[net.Conn]struct{}{}}
-	s.cfg = &ssh.ServerConfig{
+// startBuiltinSSH returns the server. gce says which published keys each VM
+// accepts; nil accepts the demo key only.
+func startBuiltinSSH(keys *sshKeys, user string, gce keySource, log *slog.Logger) *builtinSSH {
+	s := &builtinSSH{keys: keys, user: user, gce: gce, log: log, conns: map[net.Conn]struct{}{}}
+	s.ctx, s.stop = context.WithCancel(context.Background())
+	return s
+}
+
+// config is the server configuration for connections to ref.
+func (s *builtinSSH) config(ref app.InstanceRef) *ssh.ServerConfig {
+	cfg := &ssh.ServerConfig{
 		PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
-			ref, known := s.lns[c.LocalAddr().String()]
-			if c.User() == user && known {
-				ok, err := keys.keyAccepted(gce, ref, user, k)
+			if c.User() == s.user {
+				ok, err := s.keys.keyAccepted(s.gce, ref, s.user, k)
 				if ok {
 					return nil, nil
 				}
 				if err != nil {
-					log.Debug("demo ssh: read the vm's keys", slog.String("instance", ref.Name), slog.Any("error", err))
+					s.log.Debug("demo ssh: read the vm's keys", slog.String("instance", ref.Name), slog.Any("error", err))
 				}
 			}
 			return nil, errors.New("demo ssh: unknown user or key")
 		},
 	}
-	s.cfg.AddHostKey(keys.host)
-	addrs := make(map[app.InstanceRef]string, len(vms))
-	for _, ref := range vms {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			s.close()
-			return nil, nil, err
-		}
-		s.listeners = append(s.listeners, ln)
-		s.lns[ln.Addr().String()] = ref
-		addrs[ref] = ln.Addr().String()
-	}
-	s.ctx, s.stop = context.WithCancel(context.Background())
-	for _, ln := range s.listeners {
-		s.wg.Go(func() { s.accept(ln) })
-	}
-	return s, addrs, nil
+	cfg.AddHostKey(s.keys.host)
+	return cfg
 }
 
-// close stops accepting, drops every connection, kills running commands
-// and waits for all of it.
-func (s *builtinSSH) close() {
-	if s.stop != nil {
-		s.stop()
-	}
+// dial connects to ref's port 22: the server serves the other end of an
+// in-memory pipe.
+func (s *builtinSSH) dial(_ context.Context, ref app.InstanceRef) (net.Conn, error) {
+	client, server := net.Pipe()
 	s.mu.Lock()
-	for _, ln := range s.listeners {
-		ln.Close()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("demo ssh server: %w", net.ErrClosed)
 	}
+	s.conns[server] = struct{}{}
+	s.wg.Go(func() {
+		defer func() {
+			server.Close()
+			s.mu.Lock()
+			delete(s.conns, server)
+			s.mu.Unlock()
+		}()
+		s.serve(server, s.config(ref))
+	})
+	return client, nil
+}
+
+// close drops every connection, kills running commands and waits for all
+// of it.
+func (s *builtinSSH) close() {
+	s.stop()
+	s.mu.Lock()
+	s.closed = true
 	for c := range s.conns {
 		c.Close()
 	}
@@ -90,29 +99,8 @@ func (s *builtinSSH) close() {
 	s.wg.Wait()
 }
 
-func (s *builtinSSH) accept(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
-		s.wg.Go(func() {
-			defer func() {
-				c.Close()
-				s.mu.Lock()
-				delete(s.conns, c)
-				s.mu.Unlock()
-			}()
-			s.serve(c)
-		})
-	}
-}
-
-func (s *builtinSSH) serve(c net.Conn) {
-	sc, chans, reqs, err := ssh.NewServerConn(c, s.cfg)
+func (s *builtinSSH) serve(c net.Conn, cfg *ssh.ServerConfig) {
+	sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
 	if err != nil {
 		s.log.Debug("demo ssh handshake failed", slog.Any("error", err))
 		return

@@ -65,7 +65,8 @@ func (s *Server) AuthorizedKeys(project, zone, name, user string) ([]string, err
 // authorizedKeysHandler serves GET
 // /iapdesk-test/authorized-keys?project=&zone=&instance=&user= as
 // text/plain authorized_keys lines, for an sshd AuthorizedKeysCommand
-// (`curl -fsS …`). It needs no bearer token.
+// (`curl -fsS -H "Authorization: Bearer …" …`). Like every endpoint it needs
+// the bearer token when the server requires one: an sshd trusts these keys.
 func (s *Server) authorizedKeysHandler(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p, z, n, u := q.Get("project"), q.Get("zone"), q.Get("instance"), q.Get("user")

@@ -81,7 +81,12 @@ func TestAuthorizedKeysOSLogin(t *testing.T) {
 		t.Helper()
 		tr := &http.Transport{}
 		defer tr.CloseIdleConnections()
-		resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/iapdesk-test/authorized-keys?" + query)
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/iapdesk-test/authorized-keys?"+query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer tok") // as the demo's AuthorizedKeysCommand sends it
+		resp, err := (&http.Client{Transport: tr}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

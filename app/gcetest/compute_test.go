@@ -2,8 +2,10 @@ package gcetest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -316,19 +318,80 @@ func TestGetInstanceAndZones(t *testing.T) {
 	}
 }
 
+// TestAccessToken: a server with an access token answers nothing, not even
+// the test-only authorized-keys endpoint or a metadata write, without it:
+// 401 in Google's shape, telling a missing token from a wrong one. Tokens
+// CheckToken accepts work too, and the client options carry the token.
 func TestAccessToken(t *testing.T) {
-	srv := newServer(t, gcetest.Config{AccessToken: "secret-token", Projects: []gcetest.Project{{ID: "auth-project"}}})
+	srv := newServer(t, gcetest.Config{AccessToken: "secret-token", CheckToken: func(tok string) bool { return tok == "oauth-token" },
+		Projects: []gcetest.Project{{ID: "auth-project", Metadata: []gcetest.MetadataItem{{Key: "ssh-keys", Value: "alice:ssh-ed25519 AAAAsecret"}},
+			Instances: []gcetest.Instance{{Name: "vm-1", Zone: "us-central1-a"}}}}})
 	if _, err := computeClient(t, srv).Projects.Get("auth-project").Do(); err != nil {
-		t.Fatalf("Projects.Get with the right token: %v", err)
+		t.Fatalf("Projects.Get with the client options' token: %v", err)
 	}
+	const missing, invalid = "Request is missing required authentication credential", "Request had invalid authentication credentials"
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/compute/v1/projects/auth-project")
-	if err != nil {
-		t.Fatal(err)
+	hc := &http.Client{Transport: tr}
+	tests := []struct {
+		method, path, auth string
+		wantStatus         int
+		wantMessage        string // prefix of error.message; "" for a 2xx
+	}{
+		{"GET", "/compute/v1/projects/auth-project", "", http.StatusUnauthorized, missing},
+		{"GET", "/compute/v1/projects/auth-project", "Bearer ", http.StatusUnauthorized, missing},
+		{"GET", "/compute/v1/projects/auth-project", "Basic c2VjcmV0LXRva2Vu", http.StatusUnauthorized, missing},
+		{"GET", "/compute/v1/projects/auth-project", "Bearer secret-token-not", http.StatusUnauthorized, invalid},
+		{"GET", "/compute/v1/projects/auth-project", "Bearer secret-token", http.StatusOK, ""},
+		{"GET", "/compute/v1/projects/auth-project", "Bearer oauth-token", http.StatusOK, ""},
+		{"POST", "/compute/v1/projects/auth-project/setCommonInstanceMetadata", "", http.StatusUnauthorized, missing},
+		{"POST", "/compute/v1/projects/auth-project/setCommonInstanceMetadata", "Bearer guess", http.StatusUnauthorized, invalid},
+		{"GET", "/iapdesk-test/authorized-keys?project=auth-project&zone=us-central1-a&instance=vm-1&user=alice", "", http.StatusUnauthorized, missing},
+		{"GET", "/iapdesk-test/authorized-keys?project=auth-project&zone=us-central1-a&instance=vm-1&user=alice", "Bearer secret-token", http.StatusOK, ""},
+		{"GET", "/v1/projects", "", http.StatusUnauthorized, missing},
+		{"POST", "/v1/users/alice@example.com:importSshPublicKey", "", http.StatusUnauthorized, missing},
+		{"GET", "/no/such/path", "", http.StatusUnauthorized, missing},
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("GET without a token = %d, want 401", resp.StatusCode)
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path+" "+tc.auth, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(`{"items":[{"key":"ssh-keys","value":"mallory:ssh-ed25519 AAAA"}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Error struct {
+					Code    int
+					Message string
+					Status  string
+				}
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			_ = json.Unmarshal(raw, &body)
+			if resp.StatusCode != tc.wantStatus {
+				t.Fatalf("%s %s (Authorization %q) = %d %s, want %d", tc.method, tc.path, tc.auth, resp.StatusCode, raw, tc.wantStatus)
+			}
+			if tc.wantMessage == "" {
+				return
+			}
+			if e := body.Error; e.Code != 401 || e.Status != "UNAUTHENTICATED" || !strings.HasPrefix(e.Message, tc.wantMessage) ||
+				!strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer ") {
+				t.Errorf("%s %s (Authorization %q) = %s (WWW-Authenticate %q), want Google's 401 %q", tc.method, tc.path, tc.auth, raw, resp.Header.Get("WWW-Authenticate"), tc.wantMessage)
+			}
+			if strings.Contains(string(raw), "AAAAsecret") || strings.Contains(string(raw), "auth-project") {
+				t.Errorf("%s %s (Authorization %q) answered data: %s", tc.method, tc.path, tc.auth, raw)
+			}
+		})
+	}
+	got, err := srv.AuthorizedKeys("auth-project", "us-central1-a", "vm-1", "mallory")
+	if err != nil || len(got) != 0 {
+		t.Errorf("AuthorizedKeys(mallory) after unauthenticated writes = %q, %v; want none", got, err)
 	}
 }

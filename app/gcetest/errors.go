@@ -16,6 +16,7 @@ import (
 type apiError struct {
 	Code         int
 	Message      string
+	ItemMessage  string // errors[].message; "" means Message
 	Reason       string // errors[].reason; "" leaves errors[] out
 	Domain       string // errors[].domain; "" means "global"
 	Location     string
@@ -49,7 +50,11 @@ func (e *apiError) body() []byte {
 		if d == "" {
 			d = "global"
 		}
-		b.Errors = []errorItem{{Message: e.Message, Domain: d, Reason: e.Reason,
+		m := e.ItemMessage
+		if m == "" {
+			m = e.Message
+		}
+		b.Errors = []errorItem{{Message: m, Domain: d, Reason: e.Reason,
 			Location: e.Location, LocationType: e.LocationType, ExtendedHelp: e.ExtendedHelp}}
 	}
 	out, _ := json.Marshal(map[string]errorBody{"error": b}) // plain strings and maps: cannot fail
@@ -123,11 +128,24 @@ func errInvalid(msg string) *apiError {
 	return &apiError{Code: http.StatusBadRequest, Message: msg, Reason: "invalid"}
 }
 
+// errUnauthenticated is the 401 for a bearer token the server does not
+// accept (wrong, expired or revoked).
 func errUnauthenticated() *apiError {
 	return &apiError{Code: http.StatusUnauthorized,
 		Message: "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. " +
 			"See https://developers.google.com/identity/sign-in/web/devconsole-project.",
-		Reason: "authError", Location: "Authorization", LocationType: "header", Status: "UNAUTHENTICATED"}
+		ItemMessage: "Invalid Credentials",
+		Reason:      "authError", Location: "Authorization", LocationType: "header", Status: "UNAUTHENTICATED"}
+}
+
+// errCredentialsMissing is the 401 for a request without a bearer token.
+func errCredentialsMissing() *apiError {
+	return &apiError{Code: http.StatusUnauthorized,
+		Message: "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. " +
+			"See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+		ItemMessage: "Login Required.",
+		Reason:      "required", Location: "Authorization", LocationType: "header", Status: "UNAUTHENTICATED",
+		Details: []any{map[string]any{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CREDENTIALS_MISSING", "domain": "googleapis.com"}}}
 }
 
 // errRPC is the google.rpc form used by Resource Manager and OS Login: no

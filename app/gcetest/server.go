@@ -2,6 +2,7 @@ package gcetest
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,9 +32,18 @@ type Config struct {
 	AgentDelay time.Duration
 	// SerialBufferSize is the ring buffer size per serial port. 0 means 1 MiB.
 	SerialBufferSize int
-	// AccessToken, when set, is the bearer token every request must carry
-	// (else 401 UNAUTHENTICATED); the client options send it.
+	// AccessToken, when set, is a bearer token every request must carry,
+	// the test-only /iapdesk-test/ endpoints included: without one the
+	// server answers 401 UNAUTHENTICATED as Google does. The client options
+	// and HTTPClient send it. Empty (and no CheckToken) means no
+	// authentication: for unit tests only; anything that trusts the fake's
+	// answers (an sshd's AuthorizedKeysCommand, the demo) must set it.
 	AccessToken string
+	// CheckToken, when set, accepts bearer tokens other than AccessToken
+	// (e.g. authtest.Server.CheckAccessToken), as the real APIs accept any
+	// valid OAuth access token. Setting it also makes a token required; the
+	// client options still send AccessToken only.
+	CheckToken func(token string) bool
 	// OSLoginUsers preconfigures OS Login users; other emails get a
 	// profile on first use.
 	OSLoginUsers []OSLoginUser
@@ -224,13 +234,39 @@ func (s *Server) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.record(r)
 		s.log.Debug("gcetest request", slog.String("method", r.Method), slog.String("path", r.URL.Path))
-		if s.cfg.AccessToken != "" && !strings.HasPrefix(r.URL.Path, "/iapdesk-test/") &&
-			r.Header.Get("Authorization") != "Bearer "+s.cfg.AccessToken {
-			writeError(w, errUnauthenticated())
+		if aerr := s.authenticate(r); aerr != nil {
+			w.Header().Set("WWW-Authenticate", aerr.wwwAuthenticate)
+			writeError(w, aerr.apiError)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// authError is a 401 with the WWW-Authenticate header Google sends with it.
+type authError struct {
+	*apiError
+	wwwAuthenticate string
+}
+
+// authenticate checks r's bearer token when the server requires one. It
+// returns nil for an authenticated request.
+func (s *Server) authenticate(r *http.Request) *authError {
+	if s.cfg.AccessToken == "" && s.cfg.CheckToken == nil {
+		return nil
+	}
+	const realm = `Bearer realm="https://accounts.google.com/"`
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return &authError{errCredentialsMissing(), realm}
+	}
+	if s.cfg.AccessToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AccessToken)) == 1 {
+		return nil
+	}
+	if s.cfg.CheckToken != nil && s.cfg.CheckToken(tok) {
+		return nil
+	}
+	return &authError{errUnauthenticated(), realm + `, error="invalid_token"`}
 }
 
 func (s *Server) record(r *http.Request) {

@@ -1,6 +1,7 @@
 package authtest
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -89,7 +90,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.tokenErr)
 		return
 	}
-	if id != s.ClientID || secret != s.ClientSecret {
+	if id != s.ClientID || subtle.ConstantTimeCompare([]byte(secret), []byte(s.ClientSecret)) != 1 {
 		writeError(w, &oauthError{http.StatusUnauthorized, "invalid_client", "Unauthorized"})
 		return
 	}
@@ -194,6 +195,13 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 // metadata is the part of the GCE metadata server the google library uses
 // for credentials.
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	off := s.noMetadata
+	s.mu.Unlock()
+	if off {
+		http.NotFound(w, r)
+		return
+	}
 	if r.Header.Get("Metadata-Flavor") != "Google" {
 		http.Error(w, "Missing Metadata-Flavor: Google header", http.StatusForbidden)
 		return

@@ -42,6 +42,13 @@ const (
 
 // Server is a fake Google OAuth server on 127.0.0.1. Its knobs may be set
 // at any time, from any goroutine.
+//
+// As at Google, only the authorization endpoint (given the client ID) and
+// the metadata server answer without a secret: the token endpoint wants the
+// client secret and a code with its PKCE verifier or a refresh token, and
+// userinfo and revoke want the token itself. A Server reachable by other
+// local users (the demo) needs a secret ClientID and ClientSecret and
+// SetMetadataServer(false).
 type Server struct {
 	// URL is the base URL, http://127.0.0.1:port, once started.
 	URL string
@@ -58,6 +65,7 @@ type Server struct {
 	wrongState  bool
 	malformed   bool
 	omitIDToken bool
+	noMetadata  bool
 	lifetime    time.Duration
 	granted     []string // nil: grant what was asked
 	tokenErr    *oauthError
@@ -167,6 +175,13 @@ func (s *Server) SetMalformedTokenResponse(bad bool) { s.set(func() { s.malforme
 // SetOmitIDToken leaves id_token out of token responses, so clients must ask
 // userinfo for the email.
 func (s *Server) SetOmitIDToken(omit bool) { s.set(func() { s.omitIDToken = omit }) }
+
+// SetMetadataServer turns the GCE metadata server emulation (MetadataPath)
+// on (the default) or off. It hands an access token to any local process
+// that asks, as a VM's metadata server does to any process on the VM, so
+// whatever must not trust every local user (the demo) turns it off: it
+// then answers 404, as off a VM.
+func (s *Server) SetMetadataServer(on bool) { s.set(func() { s.noMetadata = !on }) }
 
 // SetTokenLifetime sets expires_in of new access tokens (default 3599 s).
 func (s *Server) SetTokenLifetime(d time.Duration) { s.set(func() { s.lifetime = d }) }

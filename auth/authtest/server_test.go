@@ -2,6 +2,8 @@ package authtest_test
 
 import (
 	"encoding/json"
+	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -164,5 +166,59 @@ func TestRevokeEndpoint(t *testing.T) {
 	}
 	if got := post(rt); got != http.StatusBadRequest {
 		t.Errorf("revoke twice = %d, want 400 invalid_token", got)
+	}
+}
+
+// TestNothingWithoutASecret: a server set up as the demo sets it up (its own
+// client ID and secret, no metadata server) gives another local process,
+// which knows neither, no code, token or account data; with the metadata
+// server on (the default) it does hand out a token, which is why the demo
+// turns it off.
+func TestNothingWithoutASecret(t *testing.T) {
+	s := authtest.NewUnstartedServer()
+	s.ClientID, s.ClientSecret = "demo-Zm9vYmFy.apps.googleusercontent.com", "GOCSPX-c2VjcmV0LWNsaWVudC1zZWNyZXQ"
+	s.Start()
+	defer s.Close()
+	c := s.Client()
+	get := func(path string, header http.Header) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(req.Header, header)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	const tokenPath = authtest.MetadataPath + "instance/service-accounts/default/token"
+	flavor := http.Header{"Metadata-Flavor": {"Google"}}
+	if code, body := get(tokenPath, flavor); code != http.StatusOK || !strings.Contains(body, "access_token") {
+		t.Fatalf("metadata token with the metadata server on = %d %q, want a token", code, body)
+	}
+	s.SetMetadataServer(false)
+
+	stranger := authtest.DefaultClientID // what someone without the demo's ID would try
+	q := authQuery(s, oauth2.GenerateVerifier())
+	q.Set("client_id", stranger)
+	if resp, back := authorize(t, s, q); resp.StatusCode != http.StatusBadRequest || back.Get("code") != "" {
+		t.Errorf("authorize(client_id=%s) = %s, code %q; want 400 and no code", stranger, resp.Status, back.Get("code"))
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.IssueRefreshToken("demo@example.com")},
+		"client_id": {s.ClientID}, "client_secret": {authtest.DefaultClientSecret}}
+	if status, body := postToken(t, s, form); status != http.StatusUnauthorized || body["access_token"] != nil {
+		t.Errorf("token(refresh, default secret) = %d %v, want 401 invalid_client", status, body)
+	}
+	for _, path := range []string{tokenPath, authtest.MetadataPath + "instance/service-accounts/default/email", authtest.MetadataPath + "project/project-id"} {
+		if code, body := get(path, flavor); code != http.StatusNotFound || strings.Contains(body, "access_token") || strings.Contains(body, authtest.ServiceAccountEmail) {
+			t.Errorf("GET %s with the metadata server off = %d %q, want 404", path, code, body)
+		}
+	}
+	if code, body := get(authtest.UserinfoPath, http.Header{"Authorization": {"Bearer ya29.guess"}}); code != http.StatusUnauthorized || strings.Contains(body, "@") {
+		t.Errorf("userinfo with a guessed token = %d %q, want 401", code, body)
 	}
 }
