@@ -348,6 +348,9 @@ func FuzzEmailFromIDToken(f *testing.F) {
 	f.Add("..", "c")
 	f.Add("a.eyJhdWQiOlsxLDJdfQ.c", "c")
 	f.Fuzz(func(t *testing.T, token, client string) {
+		if len(token) > 8<<10 || len(client) > 256 {
+			return // Google's ID tokens are about 1 KiB
+		}
 		email, err := auth.EmailFromIDToken(token, client)
 		if err == nil && email != "" && !strings.Contains(email, "@") {
 			t.Errorf("auth.EmailFromIDToken(%q) = %q without error, not an address", token, email)

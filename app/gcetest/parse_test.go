@@ -46,6 +46,9 @@ func FuzzParseFieldMask(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 1<<10 {
+			return // field masks are short; longer ones only slow the fuzzer
+		}
 		m, err := parseFieldMask(s)
 		if err != nil {
 			return
@@ -65,6 +68,9 @@ func FuzzParseFilter(f *testing.F) {
 	}
 	in := &compute.Instance{Name: "win-1", Status: "RUNNING", Zone: "https://x/zones/us-central1-a", Labels: map[string]string{"env": "prod"}}
 	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 1<<10 {
+			return // filters are short; longer ones only slow the fuzzer
+		}
 		flt, err := parseFilter(s)
 		if err != nil {
 			return
@@ -78,6 +84,9 @@ func FuzzParseCRMFilter(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 1<<10 {
+			return // filters are short; longer ones only slow the fuzzer
+		}
 		flt, err := parseCRMFilter(s)
 		if err != nil {
 			return
