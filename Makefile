@@ -12,7 +12,7 @@ export LANG ?= C.UTF-8
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X iapdesk/app.version=$(VERSION) -X iapdesk/app.commit=$(COMMIT)
-# An organisation's own "Desktop app" OAuth client (see README); the
+# An organisation's own "Desktop app" OAuth client (see docs/sign-in.md); the
 # IAPDESK_OAUTH_CLIENT_ID/_SECRET environment variables override it at run time.
 ifneq ($(OAUTH_CLIENT_ID),)
 LDFLAGS += -X iapdesk/auth.oauthClientID=$(OAUTH_CLIENT_ID) -X iapdesk/auth.oauthClientSecret=$(OAUTH_CLIENT_SECRET)

@@ -58,7 +58,7 @@ const maxURLLength = 8 << 10
 // case-insensitive; "iap-rdp:/PROJECT/ZONE/INSTANCE" is accepted too, a
 // host part ("iap-rdp://host/…") is not. Query parameter names are
 // case-insensitive; supported ones are mapped to Settings (see
-// PROFILES.md), others are listed in Ignored. Errors are *UserError values
+// docs/saved-connections.md), others are listed in Ignored. Errors are *UserError values
 // wrapping ErrInvalidURL that say which part is wrong and show a good URL.
 func ParseIAPRDPURL(s string) (IAPRDPURL, error) {
 	fail := func(why string) (IAPRDPURL, error) {

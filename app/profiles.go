@@ -137,7 +137,7 @@ func validHost(h string) bool {
 // RDP and SSH options, preferred local port. Passwords are not in it; they
 // are in the OS keyring under the profile's ID (Credentials).
 //
-// The JSON form is the profile object of PROFILES.md.
+// The JSON form is the profile object of docs/saved-connections.md.
 type Profile struct {
 	// ID is stable and unique within the store; Add assigns it.
 	ID       string          `json:"id"`

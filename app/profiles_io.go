@@ -70,7 +70,7 @@ type exportFile struct {
 	Profiles []Profile `json:"profiles"`
 }
 
-// ExportProfiles encodes profiles as an export file (see PROFILES.md).
+// ExportProfiles encodes profiles as an export file (see docs/saved-connections.md).
 func ExportProfiles(profiles []Profile, now time.Time) ([]byte, error) {
 	if profiles == nil {
 		profiles = []Profile{}
@@ -152,7 +152,7 @@ func (ps *Profiles) Import(ctx context.Context, data []byte) ([]Profile, error) 
 	list, err := ParseProfiles(data)
 	if err != nil {
 		return nil, &UserError{What: "Cannot import the profiles", Why: err.Error(),
-			Fix: "Choose a file exported by iapdesk (Saved connections → Export), or correct the file as PROFILES.md describes.", Err: err}
+			Fix: "Choose a file exported by iapdesk (Saved connections → Export), or correct the file as docs/saved-connections.md in iapdesk's documentation describes.", Err: err}
 	}
 	now := ps.now().UTC()
 	_, err = ps.store.Update(ctx, func(d *Document) error {

@@ -251,7 +251,7 @@ func TestParseProfilesRejects(t *testing.T) {
 	}
 }
 
-// TestProfilesExampleFile parses the example of PROFILES.md.
+// TestProfilesExampleFile parses the example of docs/saved-connections.md.
 func TestProfilesExampleFile(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("testdata", "profiles-export.json"))
 	if err != nil {

@@ -57,7 +57,7 @@ func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 // winning), and Resolve fills the rest with defaults. Secrets are never
 // settings: passwords and passphrases live in the OS keyring (Credentials).
 //
-// The JSON form is documented in PROFILES.md; field keys for the generic
+// The JSON form is documented in docs/saved-connections.md; field keys for the generic
 // editor ("rdp.username", …) follow the JSON paths.
 type Settings struct {
 	// DisplayName is the name shown for the VM or profile instead of its

@@ -39,7 +39,7 @@ const SchemaVersion = 2
 
 // Document is the saved state: profiles and the project, zone and instance
 // settings levels. It is versioned (SchemaVersion) and migrated from older
-// versions when read. The format is documented in PROFILES.md.
+// versions when read. The format is documented in docs/saved-connections.md.
 type Document struct {
 	SchemaVersion int `json:"schemaVersion"`
 	// Revision counts saves; a view that loaded revision N and sees a

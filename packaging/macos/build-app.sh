@@ -26,7 +26,7 @@ root=$(cd "$here/../.." && pwd)
 cd "$root"
 
 if [ "$(uname -s)" != Darwin ]; then
-  echo "$0: builds the macOS app bundle and runs on macOS only (this is $(uname -s)); see packaging/README-install.md" >&2
+  echo "$0: builds the macOS app bundle and runs on macOS only (this is $(uname -s)); see docs/install.md" >&2
   exit 1
 fi
 for tool in go clang lipo codesign ditto /usr/libexec/PlistBuddy; do
