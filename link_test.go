@@ -23,7 +23,7 @@ func TestIAPRDPLinkMalformed(t *testing.T) {
 	}{
 		{[]string{"iap-rdp://host/p/us-central1-a/vm"}, "host"},
 		{[]string{"iap-rdp:///only-project"}, "iap-rdp:///PROJECT/ZONE/VM"},
-		{[]string{"--demo", "IAP-RDP:///p/Zone_1/vm"}, "zone"},
+		{[]string{"--demo", "IAP-RDP:///my-project/Zone_1/vm"}, "zone"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,14 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"iapdesk/app/gcetest"
 	"iapdesk/platform/systest"
 	"iapdesk/tunnel/relaytest"
 )
 
 // The test binary doubles as the iapdesk command: with IAPDESK_TEST_MAIN=1
 // it runs main() on its arguments, so end-to-end tests drive the real
-// command line (flag parsing included) as ssh's ProxyCommand.
+// command line (flag parsing included) as ssh's ProxyCommand and as a
+// process of its own. (internal/cli tests the commands in-process.)
 func TestMain(m *testing.M) {
 	if os.Getenv("IAPDESK_TEST_MAIN") == "1" {
 		main()
@@ -34,16 +33,6 @@ func iapdesk(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "IAPDESK_TEST_MAIN=1")
 	return cmd
-}
-
-func TestVersion(t *testing.T) {
-	out, err := iapdesk(context.Background(), "version").CombinedOutput()
-	if err != nil {
-		t.Fatalf("iapdesk version: %v\n%s", err, out)
-	}
-	if !regexp.MustCompile(`^iapdesk \S+ \(commit \S+, go1\.\d+`).Match(out) {
-		t.Errorf("iapdesk version = %q", out)
-	}
 }
 
 // sshRelay starts a real sshd and a relay (ws or wss) routing vm-1:22 to it,
@@ -148,65 +137,5 @@ func TestE2ETunnelListen(t *testing.T) {
 	// The connection check counts as one session, ssh as another.
 	if n := len(srv.Sessions()); n != 2 {
 		t.Errorf("%d relay sessions, want 2 (check + ssh)", n)
-	}
-}
-
-// TestE2ESSHCommand: `iapdesk ssh` from a shell reads the VM from the Compute
-// API (gcetest), opens a tunnel through the relay and runs ssh in the
-// foreground; the remote command's output and exit status come back.
-func TestE2ESSHCommand(t *testing.T) {
-	sshd, srv, tokenFile := sshRelay(t, false)
-	gce, err := gcetest.NewServer(gcetest.Config{
-		AccessToken: "e2e-token",
-		Projects: []gcetest.Project{{ID: "e2e-project", Instances: []gcetest.Instance{
-			{Name: "vm-1", Zone: "us-east1-b", OS: gcetest.Linux, ID: 7001},
-		}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(gce.Close)
-	home := t.TempDir()
-	run := func(cmd ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		args := append([]string{"ssh", "vm-1", "--project=e2e-project", "--zone=us-east1-b",
-			"--iap-tunnel-url-override=" + srv.URL, "--access-token-file=" + tokenFile,
-			"--compute-endpoint=" + gce.URL + "/compute/v1/",
-			"--user=" + sshd.User, "--key=" + sshd.ClientKey, "--strict-host-key-checking=accept-new", "--"}, cmd...)
-		c := iapdesk(ctx, args...)
-		c.Env = append(c.Env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
-		out, err := c.CombinedOutput()
-		return string(out), err
-	}
-	out, err := run("echo", "output-of-remote-command")
-	if err != nil || !strings.Contains(out, "output-of-remote-command") {
-		t.Fatalf("iapdesk ssh: %v\n%s", err, out)
-	}
-	// The host key went to iapdesk's known_hosts under the VM's ID (ssh
-	// may hash the name, so ask ssh-keygen).
-	kh := filepath.Join(home, ".config", "iapdesk", "known_hosts")
-	if out, err := exec.Command("ssh-keygen", "-F", "compute.7001", "-f", kh).CombinedOutput(); err != nil {
-		t.Errorf("ssh-keygen -F compute.7001 -f %s: %v\n%s", kh, err, out)
-	}
-	_, err = run("exit", "7")
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 7 {
-		t.Errorf("iapdesk ssh -- exit 7: %v, want exit status 7", err)
-	}
-}
-
-// TestE2EDemoSSH: `iapdesk ssh --demo` from a shell reaches a demo VM's real
-// SSH server through the demo relay and prints the remote command's output.
-func TestE2EDemoSSH(t *testing.T) {
-	systest.Require(t, "/usr/sbin/sshd", "ssh")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	out, err := iapdesk(ctx, "ssh", "--demo", "web-prod-01", "--", "echo", "hello-from-the-demo-vm").CombinedOutput()
-	if err != nil {
-		t.Fatalf("iapdesk ssh --demo: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "hello-from-the-demo-vm") {
-		t.Errorf("output = %q", out)
 	}
 }

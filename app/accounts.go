@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 
@@ -226,69 +225,4 @@ func (a *Accounts) AccessToken(ctx context.Context, email string) (string, auth.
 		return "", auth.Description{}, accountError("No access token from "+d.String(), err)
 	}
 	return tok.AccessToken, d, nil
-}
-
-// accountError explains an auth failure as a *UserError.
-func accountError(what string, err error) *UserError {
-	var ue *UserError
-	if errors.As(err, &ue) {
-		return ue
-	}
-	u := &UserError{What: what, Err: err}
-	switch {
-	case errors.Is(err, auth.ErrNoClientID):
-		u.Why = "this iapdesk has no OAuth client for signing in"
-		u.Fix = "Register a \"Desktop app\" OAuth client in the Google Cloud console and set " +
-			auth.EnvClientID + " and " + auth.EnvClientSecret +
-			"; or run `gcloud auth application-default login` and use iapdesk without signing in."
-	case errors.Is(err, auth.ErrNoKeyring):
-		u.Why = "the OS keyring is not available or is locked, and iapdesk keeps sign-ins only there"
-		u.Fix = "Start and unlock your keyring (gnome-keyring, or KeePassXC with Secret Service enabled) and retry; " +
-			"or set " + auth.EnvKeyring + "=memory to keep the sign-in in memory until iapdesk exits."
-	case errors.Is(err, auth.ErrSignInRequired):
-		u.Why = "the sign-in has expired or was revoked"
-		u.Fix = "Sign in again (iapdesk auth login)."
-		u.Err = fmt.Errorf("%w: %w", ErrUnauthenticated, err)
-	case errors.Is(err, auth.ErrAccessDenied):
-		u.Why = "access was declined on Google's consent page"
-		u.Fix = "Sign in again and choose Allow."
-	case errors.Is(err, auth.ErrScopeNotGranted):
-		u.Why = "access to Google Cloud was not ticked on Google's consent page"
-		u.Fix = "Sign in again and tick every permission iapdesk asks for."
-	case errors.Is(err, auth.ErrStateMismatch):
-		u.Why = "the browser came back from a different sign-in attempt"
-		u.Fix = "Start the sign-in again and finish it in the tab iapdesk opens."
-	case errors.Is(err, auth.ErrLoginTimeout):
-		u.Why = "the browser did not come back to iapdesk in time"
-		u.Fix = "Sign in again and finish in the browser; if no browser opened, open the address iapdesk shows."
-	case errors.Is(err, auth.ErrBadTokenResponse):
-		u.Why = "Google's answer could not be used"
-		u.Fix = "Retry. If it keeps failing, check any proxy between you and Google, and report the details."
-	case errors.Is(err, auth.ErrNoCredentials):
-		u.Why = "no account is signed in and no Application Default Credentials were found"
-		u.Fix = "Sign in (iapdesk auth login), run `gcloud auth application-default login`, or pass --access-token-file."
-	case errors.Is(err, auth.ErrNotSignedIn):
-		u.Why = "no account is active"
-		u.Fix = "Sign in (iapdesk auth login), or pick an account (iapdesk auth switch)."
-	case errors.Is(err, auth.ErrUnknownAccount):
-		u.Why = "that account is not signed in here"
-		u.Fix = "See the signed-in accounts (iapdesk auth list), or sign it in."
-	case errors.Is(err, auth.ErrAccountsCorrupt):
-		file := "accounts.json in the iapdesk configuration directory"
-		var ce *auth.CorruptAccountsError
-		if errors.As(err, &ce) {
-			file = ce.Path
-		}
-		u.Why = "the list of signed-in accounts cannot be read: the file is damaged"
-		u.Fix = "Delete " + file + " (or repair it by hand), then sign in again (iapdesk auth login). " +
-			"Sign-ins kept in the keyring are replaced when you sign in."
-	case errors.Is(err, auth.ErrNoToken):
-		u.Why = "the access token file holds no usable token"
-		u.Fix = "Point --access-token-file at a regular file (not a pipe or device, at most 64 KiB) holding one access token, " +
-			"for example written by `gcloud auth print-access-token`."
-	default:
-		g := AsUserError(err)
-		u.Why, u.Fix, u.Err = g.Why, g.Fix, g.Err
-	}
-	return u
 }

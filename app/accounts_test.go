@@ -214,6 +214,14 @@ func TestAccountErrors(t *testing.T) {
 		{auth.ErrNotSignedIn, "auth switch", nil},
 		{auth.ErrUnknownAccount, "auth list", nil},
 		{auth.ErrNoToken, "print-access-token", nil},
+		{fmt.Errorf("sign out a: removed here: %w: %w", auth.ErrNotRevoked, errors.New("dial tcp: refused")), "myaccount.google.com/permissions", nil},
+		{&auth.ADCError{Err: &auth.OAuthError{Op: "refresh access token", Code: "invalid_grant"}}, "gcloud auth application-default login", auth.ErrSignInRequired},
+		{&auth.ADCError{Err: errors.New("metadata: not on GCE")}, "GOOGLE_APPLICATION_CREDENTIALS", nil},
+		{&auth.OAuthError{Op: "exchange authorization code", StatusCode: 401, Code: "invalid_client"}, auth.EnvClientSecret, nil},
+		{&auth.OAuthError{Op: "authorization", Code: "access_denied"}, "Allow", auth.ErrAccessDenied},
+		{&auth.OAuthError{Op: "revoke", StatusCode: 500}, "Retry", nil},
+		{&auth.CorruptAccountsError{Path: "/c/accounts.json", Err: errors.New("unexpected end of JSON input")}, "Delete /c/accounts.json", auth.ErrAccountsCorrupt},
+		{fmt.Errorf("read account list /c/accounts.json: version 2: %w", auth.ErrAccountsTooNew), "upgrade", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.err.Error()[:min(30, len(tc.err.Error()))], func(t *testing.T) {

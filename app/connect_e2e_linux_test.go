@@ -84,7 +84,7 @@ func TestE2ETerminalSSH(t *testing.T) {
 		Options: []string{"BatchMode=yes"},
 		// Visible in the terminal long enough for the screenshot, then done.
 		Command: []string{fmt.Sprintf("echo connected-through-iap > %s; echo SSH-SESSION-THROUGH-IAP; sleep 3", marker)},
-	}})
+	}}, nil)
 	if err != nil {
 		t.Fatalf("Connect = %v", err)
 	}
@@ -137,7 +137,7 @@ func TestE2EFreeRDPThroughTunnel(t *testing.T) {
 		w.relay.Route(relaytest.VM(winVM.Project, winVM.Zone, winVM.Name, 3389), rdp.Addr)
 		s, err := w.connector.Connect(context.Background(), app.Request{Instance: winVM, RDP: app.RDPParams{
 			Username: user, Password: pw, Options: platform.RDPOptions{Width: 800, Height: 600, Cert: platform.CertIgnore},
-		}})
+		}}, nil)
 		if err != nil {
 			t.Fatalf("Connect = %v", err)
 		}

@@ -164,7 +164,7 @@ func TestConnectRDP(t *testing.T) {
 	s, err := w.connector.Connect(context.Background(), app.Request{
 		Instance: winVM,
 		RDP:      app.RDPParams{Username: "alice", Domain: "CORP", Password: "S3cret pass'\"$"},
-	})
+	}, nil)
 	if err != nil {
 		t.Fatalf("Connect = %v", err)
 	}
@@ -240,7 +240,7 @@ func TestTunnelReuse(t *testing.T) {
 // and carries traffic to the VM's port.
 func TestConnectTunnelOnly(t *testing.T) {
 	w := newWorld(t, relaytest.Faults{})
-	s, err := w.connector.Connect(context.Background(), app.Request{Instance: linuxVM, Protocol: app.ProtocolTunnel, Port: 8080})
+	s, err := w.connector.Connect(context.Background(), app.Request{Instance: linuxVM, Protocol: app.ProtocolTunnel, Port: 8080}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func TestConnectErrors(t *testing.T) {
 			if tc.install {
 				w.fakeRDPClient(t)
 			}
-			_, err := w.connector.Connect(context.Background(), tc.req)
+			_, err := w.connector.Connect(context.Background(), tc.req, nil)
 			var ue *app.UserError
 			if !errors.As(err, &ue) {
 				t.Fatalf("Connect = %v, want a *UserError", err)
@@ -339,7 +339,7 @@ func TestE2ESSHThroughTunnel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	err = w.connector.RunSSH(ctx, w.launcher, app.Request{Instance: linuxVM, SSH: params}, strings.NewReader(""), &out, &errOut)
+	err = w.connector.RunSSH(ctx, app.Request{Instance: linuxVM, SSH: params}, app.Stdio{In: strings.NewReader(""), Out: &out, Err: &errOut})
 	if err != nil {
 		t.Fatalf("RunSSH = %v\n%s", err, errOut.String())
 	}
@@ -393,7 +393,7 @@ func BenchmarkConnect(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		s, err := w.connector.Connect(context.Background(), app.Request{Instance: linuxVM, Protocol: app.ProtocolApp, Port: 8080, App: client})
+		s, err := w.connector.Connect(context.Background(), app.Request{Instance: linuxVM, Protocol: app.ProtocolApp, Port: 8080, App: client}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -408,7 +408,7 @@ func BenchmarkConnect(b *testing.B) {
 func TestPreferredLocalPort(t *testing.T) {
 	w := newWorld(t, relaytest.Faults{})
 	port := systest.FreePort(t)
-	s, err := w.connector.Connect(context.Background(), app.Request{Instance: linuxVM, Protocol: app.ProtocolTunnel, Port: 8080, LocalPort: port})
+	s, err := w.connector.Connect(context.Background(), app.Request{Instance: linuxVM, Protocol: app.ProtocolTunnel, Port: 8080, LocalPort: port}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +416,7 @@ func TestPreferredLocalPort(t *testing.T) {
 		t.Errorf("tunnel on port %d, want the preferred %d", s.Tunnel.LocalPort, port)
 	}
 	// Port now taken by the first tunnel: a second instance gets a free one.
-	s2, err := w.connector.Connect(context.Background(), app.Request{Instance: winVM, Protocol: app.ProtocolTunnel, Port: 8080, LocalPort: port})
+	s2, err := w.connector.Connect(context.Background(), app.Request{Instance: winVM, Protocol: app.ProtocolTunnel, Port: 8080, LocalPort: port}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,8 @@ func keyringError(what string, err error) error {
 	ue := &UserError{What: fmt.Sprintf("Cannot %s", what), Why: "the system keyring is not available", Err: err}
 	switch {
 	case errors.Is(err, auth.ErrNoKeyring):
-		ue.Fix = "Unlock the keyring (on Linux: gnome-keyring or KeePassXC with Secret Service) and retry."
+		a := authFailure(ue.What, err, eitherSurface) // one wording for the keyring
+		ue.Why, ue.Fix = a.Why, a.Fix
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		ue.Why = "the keyring did not answer in time"
 		ue.Fix = "Retry; if a keyring unlock prompt is open, answer it."

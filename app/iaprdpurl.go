@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"iapdesk/app/settings"
+	"iapdesk/internal/gcename"
+	"iapdesk/platform"
 )
 
 // IAPRDPScheme is IAP Desktop's URL scheme, which iapdesk also handles.
@@ -25,21 +28,13 @@ type IAPRDPURL struct {
 	// Port is the RdpPort parameter; 0 means 3389.
 	Port int
 	// Settings are the link's settings, a layer with SourceURL: they win
-	// over the saved ones for this connection (Profiles.URLRequest).
-	Settings Settings
+	// over the saved ones for this connection (Request.Overrides).
+	Settings settings.Settings
 	// Ignored says which query parameters were not applied and why
 	// (unknown or unsupported names, out-of-range values, a password):
 	// the link still opens, and the caller may log or show these.
 	Ignored []string
 }
-
-// Patterns of IAP Desktop's IapRdpUrl, anchored: a project ID (optionally
-// domain-scoped, or a project number), a zone, a VM name or numeric ID.
-var (
-	urlProjectRE  = regexp.MustCompile(`^(?:(?:[-a-z0-9]{1,63}\.)*(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?):)?(?:[0-9]{1,19}|[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)$`)
-	urlZoneRE     = regexp.MustCompile(`^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$`)
-	urlInstanceRE = regexp.MustCompile(`^(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?|[1-9][0-9]{0,19})$`)
-)
 
 // exampleURL is shown with every parse error.
 const exampleURL = "iap-rdp:///my-project/us-central1-a/my-vm?username=alice"
@@ -98,11 +93,13 @@ func ParseIAPRDPURL(s string) (IAPRDPURL, error) {
 	}
 	project, zone, name := parts[1], parts[2], parts[3]
 	switch {
-	case !urlProjectRE.MatchString(project):
+	// As IAP Desktop's IapRdpUrl: a project ID (optionally domain-scoped)
+	// or number, a zone, a VM's name or numeric ID (package gcename).
+	case !gcename.IsProject(project):
 		return fail(fmt.Sprintf("%q is not a valid project ID", project))
-	case !urlZoneRE.MatchString(zone):
+	case !gcename.IsName(zone):
 		return fail(fmt.Sprintf("%q is not a valid zone (e.g. us-central1-a)", zone))
-	case !urlInstanceRE.MatchString(name):
+	case !gcename.IsInstance(name):
 		return fail(fmt.Sprintf("%q is not a valid VM name", name))
 	}
 	out := IAPRDPURL{Instance: InstanceRef{Project: project, Zone: zone, Name: name}}
@@ -130,47 +127,39 @@ func urlEnum(set func(u *IAPRDPURL, n int), allowed ...int) func(*IAPRDPURL, str
 
 var urlParams = []urlParam{
 	{[]string{"username", "rdpusername"}, func(u *IAPRDPURL, v string) bool {
-		if checkText(v, 256) != nil || v == "" {
-			return false
-		}
-		u.Settings.RDP.Username = Some(v)
-		return true
+		return v != "" && u.Settings.SetField("rdp.username", v) == nil
 	}},
 	{[]string{"domain", "rdpdomain"}, func(u *IAPRDPURL, v string) bool {
-		if checkText(v, 256) != nil {
-			return false
-		}
-		u.Settings.RDP.Domain = Some(v)
-		return true
+		return u.Settings.SetField("rdp.domain", v) == nil
 	}},
 	// RdpConnectionBarState: AutoHide 0, Pinned 1, Off 2.
 	{[]string{"connectionbar", "rdpconnectionbar"}, urlEnum(func(u *IAPRDPURL, n int) {
-		u.Settings.RDP.ConnectionBar = Some([]string{ConnectionBarAutoHide, ConnectionBarPinned, ConnectionBarOff}[n])
+		u.Settings.RDP.ConnectionBar = settings.Some([]string{settings.ConnectionBarAutoHide, settings.ConnectionBarPinned, settings.ConnectionBarOff}[n])
 	}, 0, 1, 2)},
 	// RdpDesktopSize: ClientSize 0, ScreenSize 1, AutoAdjust 2.
 	{[]string{"desktopsize", "rdpdesktopsize"}, urlEnum(func(u *IAPRDPURL, n int) {
-		u.Settings.RDP.FullScreen = Some(n == 1)
-		u.Settings.RDP.DynamicResolution = Some(n == 2)
+		u.Settings.RDP.FullScreen = settings.Some(n == 1)
+		u.Settings.RDP.DynamicResolution = settings.Some(n == 2)
 	}, 0, 1, 2)},
 	// RdpAuthenticationLevel: AttemptServerAuthentication 0 (warn),
 	// RequireServerAuthentication 1, NoServerAuthentication 3.
 	{[]string{"authenticationlevel", "rdpauthenticationlevel"}, urlEnum(func(u *IAPRDPURL, n int) {
-		u.Settings.RDP.Certificate = Some(map[int]string{0: CertificateTOFU, 1: CertificateDeny, 3: CertificateIgnore}[n])
+		u.Settings.RDP.Certificate = settings.Some(map[int]string{0: settings.CertificateTOFU, 1: settings.CertificateDeny, 3: settings.CertificateIgnore}[n])
 	}, 0, 1, 3)},
 	// RdpColorDepth: HighColor 0, TrueColor 1, DeepColor 2.
 	{[]string{"colordepth", "rdpcolordepth"}, urlEnum(func(u *IAPRDPURL, n int) {
-		u.Settings.RDP.ColorDepth = Some([]int{16, 24, 32}[n])
+		u.Settings.RDP.ColorDepth = settings.Some([]int{16, 24, 32}[n])
 	}, 0, 1, 2)},
 	// RdpAudioMode: PlayLocally 0, PlayOnServer 1, DoNotPlay 2.
 	{[]string{"audiomode", "rdpaudiomode"}, urlEnum(func(u *IAPRDPURL, n int) {
-		u.Settings.RDP.Audio = Some([]string{AudioLocal, AudioRemote, AudioOff}[n])
+		u.Settings.RDP.Audio = settings.Some(platform.Audio(n)) // the same order
 	}, 0, 1, 2)},
 	// RdpRedirectClipboard / RdpRedirectDrive: Disabled 0, Enabled 1.
 	{[]string{"redirectclipboard", "rdpredirectclipboard"}, urlEnum(func(u *IAPRDPURL, n int) {
-		u.Settings.RDP.Clipboard = Some(n == 1)
+		u.Settings.RDP.Clipboard = settings.Some(n == 1)
 	}, 0, 1)},
 	{[]string{"rdpredirectdrive", "redirectdrive"}, urlEnum(func(u *IAPRDPURL, n int) {
-		u.Settings.RDP.RedirectDrives = Some(n == 1)
+		u.Settings.RDP.RedirectDrives = settings.Some(n == 1)
 	}, 0, 1)},
 	{[]string{"rdpport"}, func(u *IAPRDPURL, v string) bool {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -247,7 +236,7 @@ func (u IAPRDPURL) String() string {
 		add("Domain", v)
 	}
 	if v, ok := r.ConnectionBar.Get(); ok {
-		add("ConnectionBar", strconv.Itoa(slices.Index([]string{ConnectionBarAutoHide, ConnectionBarPinned, ConnectionBarOff}, v)))
+		add("ConnectionBar", strconv.Itoa(slices.Index([]string{settings.ConnectionBarAutoHide, settings.ConnectionBarPinned, settings.ConnectionBarOff}, v)))
 	}
 	if fs, ok := r.FullScreen.Get(); ok {
 		n := 0
@@ -259,13 +248,13 @@ func (u IAPRDPURL) String() string {
 		add("DesktopSize", strconv.Itoa(n))
 	}
 	if v, ok := r.Certificate.Get(); ok {
-		add("AuthenticationLevel", map[string]string{CertificateTOFU: "0", CertificateDeny: "1", CertificateIgnore: "3"}[v])
+		add("AuthenticationLevel", map[string]string{settings.CertificateTOFU: "0", settings.CertificateDeny: "1", settings.CertificateIgnore: "3"}[v])
 	}
 	if v, ok := r.ColorDepth.Get(); ok && v >= 16 {
 		add("ColorDepth", map[int]string{16: "0", 24: "1", 32: "2"}[v])
 	}
 	if v, ok := r.Audio.Get(); ok {
-		add("AudioMode", strconv.Itoa(slices.Index([]string{AudioLocal, AudioRemote, AudioOff}, v)))
+		add("AudioMode", strconv.Itoa(int(v)))
 	}
 	if v, ok := r.Clipboard.Get(); ok {
 		add("RedirectClipboard", boolDigit(v))

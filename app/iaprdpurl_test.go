@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
+	"iapdesk/platform"
 )
 
 func TestParseIAPRDPURL(t *testing.T) {
@@ -54,7 +56,7 @@ func TestParseIAPRDPURL(t *testing.T) {
 			if u.Instance != tc.wantRef || u.Port != tc.wantPort {
 				t.Errorf("ParseIAPRDPURL(%q) = %v port %d, want %v port %d", tc.in, u.Instance, u.Port, tc.wantRef, tc.wantPort)
 			}
-			for _, f := range app.Fields() {
+			for _, f := range settings.Fields() {
 				got, set, _ := u.Settings.FieldValue(f.Key)
 				want, wantSet := tc.want[f.Key]
 				if set != wantSet || got != want {
@@ -135,6 +137,35 @@ func TestIsIAPRDPURL(t *testing.T) {
 	} {
 		if got := app.IsIAPRDPURL(in); got != want {
 			t.Errorf("IsIAPRDPURL(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// TestNamesAgree: a VM an iap-rdp link may name is one ssh's ProxyCommand
+// accepts too (before package gcename, a link with a project number or a
+// numeric VM ID parsed, then failed in platform); and a project the
+// explorer may remember is one whose settings may be saved.
+func TestNamesAgree(t *testing.T) {
+	for _, link := range []string{
+		"iap-rdp:///my-project/us-central1-a/my-vm",
+		"iap-rdp:///123456789012/us-central1-a/my-vm",
+		"iap-rdp:///example.com:my-project/europe-west1-b/4567890123456789012",
+	} {
+		u, err := app.ParseIAPRDPURL(link)
+		if err != nil {
+			t.Fatalf("ParseIAPRDPURL(%q) = %v", link, err)
+		}
+		tc := platform.TunnelCommand{Executable: "/usr/bin/iapdesk", Instance: u.Instance.Name, Project: u.Instance.Project, Zone: u.Instance.Zone}
+		if _, err := platform.ProxyCommandLine("linux", tc); err != nil {
+			t.Errorf("ProxyCommandLine(%s) = %v, want the VM the link names accepted", link, err)
+		}
+	}
+	for _, id := range []string{"my-project", "example.com:my-project", "acme-prod-web"} {
+		if err := app.ValidateProjectID(id); err != nil {
+			t.Fatalf("ValidateProjectID(%q) = %v", id, err)
+		}
+		if err := settings.ProjectScope(id).Validate(); err != nil {
+			t.Errorf("ProjectScope(%q).Validate() = %v, want a remembered project's settings savable", id, err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"iapdesk/app/settings"
 	"maps"
 	"slices"
 	"strings"
@@ -41,6 +42,11 @@ type InstanceRef struct {
 // String returns the ref as a resource path: projects/p/zones/z/instances/n.
 func (r InstanceRef) String() string {
 	return fmt.Sprintf("projects/%s/zones/%s/instances/%s", r.Project, r.Zone, r.Name)
+}
+
+// Scope is the VM's own settings level.
+func (r InstanceRef) Scope() settings.Scope {
+	return settings.InstanceScope(r.Project, r.Zone, r.Name)
 }
 
 // Instance is one VM as the explorer shows it.

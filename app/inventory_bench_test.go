@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"iapdesk/app"
+	"iapdesk/app/gce"
 	"iapdesk/app/gcetest"
 )
 
@@ -22,7 +23,7 @@ func BenchmarkInventory10k(b *testing.B) {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	c, err := app.NewCompute(ctx, app.ComputeConfig{Options: srv.ComputeOptions()})
+	c, err := gce.NewCompute(ctx, gce.ComputeConfig{API: fakeAPI(srv)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,22 +10,21 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/api/googleapi"
-
 	"iapdesk/app"
+	"iapdesk/app/gce"
 	"iapdesk/app/gcetest"
 )
 
 // fakeCompute starts the fake with projects and returns a Compute client
 // on it.
-func fakeCompute(t *testing.T, cfg gcetest.Config) (*gcetest.Server, *app.Compute) {
+func fakeCompute(t *testing.T, cfg gcetest.Config) (*gcetest.Server, *gce.Compute) {
 	t.Helper()
 	srv, err := gcetest.NewServer(cfg)
 	if err != nil {
 		t.Fatalf("gcetest.NewServer: %v", err)
 	}
 	t.Cleanup(srv.Close)
-	c, err := app.NewCompute(context.Background(), app.ComputeConfig{Options: srv.ComputeOptions()})
+	c, err := gce.NewCompute(context.Background(), gce.ComputeConfig{API: fakeAPI(srv)})
 	if err != nil {
 		t.Fatalf("NewCompute: %v", err)
 	}
@@ -93,9 +92,9 @@ func TestLoadMixedProjects(t *testing.T) {
 			if !errors.Is(p.Err, tc.sentinel) {
 				t.Errorf("errors.Is(%v, %v) = false", p.Err, tc.sentinel)
 			}
-			var gerr *googleapi.Error
-			if !errors.As(p.Err, &gerr) {
-				t.Errorf("project error %v does not wrap the *googleapi.Error", p.Err)
+			var aerr *app.APIError
+			if !errors.As(p.Err, &aerr) {
+				t.Errorf("project error %v does not wrap the *app.APIError", p.Err)
 			}
 			if !strings.Contains(p.Err.Why, tc.why) || !strings.Contains(p.Err.Fix, tc.fix) {
 				t.Errorf("UserError = why %q fix %q, want why containing %q and fix containing %q", p.Err.Why, p.Err.Fix, tc.why, tc.fix)
@@ -126,7 +125,7 @@ func TestLoadMatchesFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	c, err := app.NewCompute(context.Background(), app.ComputeConfig{Options: srv.ComputeOptions()})
+	c, err := gce.NewCompute(context.Background(), gce.ComputeConfig{API: fakeAPI(srv)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,4 +340,9 @@ func TestListWithoutProjectGet(t *testing.T) {
 	if len(l.Instances) != 1 || l.Instances[0].OSLogin {
 		t.Errorf("ListInstances = %+v, want the VM with OS Login unknown (false)", l.Instances)
 	}
+}
+
+// fakeAPI points every client at the fake, with its bearer token.
+func fakeAPI(srv *gcetest.Server) gce.API {
+	return gce.API{HTTPClient: srv.HTTPClient(), ComputeURL: srv.URL + "/compute/v1/", OSLoginURL: srv.URL + "/", ResourceManagerURL: srv.URL + "/"}
 }

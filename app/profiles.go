@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"iapdesk/app/settings"
+	"iapdesk/internal/gcename"
 )
 
 // Sentinel errors of profiles.
@@ -54,10 +57,10 @@ func (p ProfileProtocol) DefaultPort() int {
 	return 0
 }
 
-// Target is what a profile connects to: a VM (Project, Zone, Instance) or
+// ProfileTarget is what a profile connects to: a VM (Project, Zone, Instance) or
 // an on-premises or other-cloud host reached through IAP for
 // on-premises (Project, Region, Network, Host, DestGroup).
-type Target struct {
+type ProfileTarget struct {
 	Project  string `json:"project"`
 	Zone     string `json:"zone,omitempty"`
 	Instance string `json:"instance,omitempty"`
@@ -69,32 +72,30 @@ type Target struct {
 }
 
 // OnPrem reports whether t is a host (not VM) target.
-func (t Target) OnPrem() bool {
+func (t ProfileTarget) OnPrem() bool {
 	return t.Region != "" || t.Network != "" || t.Host != "" || t.DestGroup != ""
 }
 
 // InstanceRef returns the VM of a VM target.
-func (t Target) InstanceRef() InstanceRef {
+func (t ProfileTarget) InstanceRef() InstanceRef {
 	return InstanceRef{Project: t.Project, Zone: t.Zone, Name: t.Instance}
 }
 
 // String is "project/zone/instance" or "host (project/region/group)".
-func (t Target) String() string {
+func (t ProfileTarget) String() string {
 	if t.OnPrem() {
 		return fmt.Sprintf("%s (%s/%s/%s)", t.Host, t.Project, t.Region, t.DestGroup)
 	}
 	return t.Project + "/" + t.Zone + "/" + t.Instance
 }
 
-// Name patterns of Compute Engine resources (RFC 1035 labels).
-var (
-	resourceNameRE = regexp.MustCompile(`^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$`)
-	profileIDRE    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
+// profileIDRE is the form of profile IDs (Compute Engine names are checked
+// by package gcename).
+var profileIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Validate checks that t names exactly one kind of target, completely.
-func (t Target) Validate() error {
-	if !projectIDRE.MatchString(t.Project) {
+func (t ProfileTarget) Validate() error {
+	if !gcename.IsProjectID(t.Project) {
 		return fmt.Errorf("project %q is not a project ID", t.Project)
 	}
 	if t.OnPrem() {
@@ -102,7 +103,7 @@ func (t Target) Validate() error {
 			return errors.New("target has both a VM (zone, instance) and a host (region, network, host, destGroup)")
 		}
 		for _, f := range []struct{ name, v string }{{"region", t.Region}, {"network", t.Network}, {"destGroup", t.DestGroup}} {
-			if !resourceNameRE.MatchString(f.v) {
+			if !gcename.IsName(f.v) {
 				return fmt.Errorf("%s %q: want lower-case letters, digits and hyphens, starting with a letter", f.name, f.v)
 			}
 		}
@@ -111,10 +112,10 @@ func (t Target) Validate() error {
 		}
 		return nil
 	}
-	if !resourceNameRE.MatchString(t.Zone) {
+	if !gcename.IsName(t.Zone) {
 		return fmt.Errorf("zone %q is not a zone name (e.g. us-central1-a)", t.Zone)
 	}
-	if !resourceNameRE.MatchString(t.Instance) {
+	if !gcename.IsName(t.Instance) {
 		return fmt.Errorf("instance %q is not a VM name", t.Instance)
 	}
 	return nil
@@ -142,14 +143,14 @@ type Profile struct {
 	// ID is stable and unique within the store; Add assigns it.
 	ID       string          `json:"id"`
 	Name     string          `json:"name"`
-	Target   Target          `json:"target"`
+	Target   ProfileTarget   `json:"target"`
 	Protocol ProfileProtocol `json:"protocol"`
 	// RemotePort is the port on the target; 0 means the protocol's
 	// default (3389, 22). ProfilePort needs one.
-	RemotePort int       `json:"remotePort,omitempty"`
-	Settings   Settings  `json:"settings,omitzero"`
-	Created    time.Time `json:"created,omitzero"`
-	Modified   time.Time `json:"modified,omitzero"`
+	RemotePort int               `json:"remotePort,omitempty"`
+	Settings   settings.Settings `json:"settings,omitzero"`
+	Created    time.Time         `json:"created,omitzero"`
+	Modified   time.Time         `json:"modified,omitzero"`
 }
 
 // Port is the remote port: RemotePort or the protocol's default.
@@ -177,7 +178,7 @@ func (p *Profile) Validate() error {
 	if name == "" {
 		return fail("the name is empty")
 	}
-	if err := checkText(p.Name, maxProfileName); err != nil {
+	if err := settings.CheckText(p.Name, maxProfileName); err != nil {
 		return fail("name: %v", err)
 	}
 	if err := p.Target.Validate(); err != nil {

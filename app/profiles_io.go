@@ -155,7 +155,7 @@ func (ps *Profiles) Import(ctx context.Context, data []byte) ([]Profile, error) 
 			Fix: "Choose a file exported by iapdesk (Saved connections → Export), or correct the file as docs/saved-connections.md in iapdesk's documentation describes.", Err: err}
 	}
 	now := ps.now().UTC()
-	_, err = ps.store.Update(ctx, func(d *Document) error {
+	_, err = ps.store.Update(ctx, func(d *ConnectionsFile) error {
 		names := newNameSet(d.Profiles)
 		d.Profiles = slices.Grow(d.Profiles, len(list))
 		for i := range list {

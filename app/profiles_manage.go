@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"iapdesk/app/settings"
 )
 
 // ProfilesConfig configures Profiles.
@@ -89,7 +91,7 @@ func (ps *Profiles) Add(ctx context.Context, p Profile) (Profile, error) {
 	if err := p.Validate(); err != nil {
 		return Profile{}, invalidProfile(err)
 	}
-	_, err := ps.store.Update(ctx, func(d *Document) error {
+	_, err := ps.store.Update(ctx, func(d *ConnectionsFile) error {
 		d.Profiles = append(d.Profiles, p)
 		return nil
 	})
@@ -105,7 +107,7 @@ func (ps *Profiles) Update(ctx context.Context, p Profile) error {
 		return invalidProfile(err)
 	}
 	p.Modified = ps.now().UTC()
-	_, err := ps.store.Update(ctx, func(d *Document) error {
+	_, err := ps.store.Update(ctx, func(d *ConnectionsFile) error {
 		cur, ok := d.Profile(p.ID)
 		if !ok {
 			return notFound(p.ID)
@@ -121,7 +123,7 @@ func (ps *Profiles) Update(ctx context.Context, p Profile) error {
 // with a copy of its saved password, and returns it.
 func (ps *Profiles) Duplicate(ctx context.Context, id string) (Profile, error) {
 	var dup Profile
-	_, err := ps.store.Update(ctx, func(d *Document) error {
+	_, err := ps.store.Update(ctx, func(d *ConnectionsFile) error {
 		src, ok := d.Profile(id)
 		if !ok {
 			return notFound(id)
@@ -146,7 +148,7 @@ func (ps *Profiles) Duplicate(ctx context.Context, id string) (Profile, error) {
 
 // Delete removes the profile with id and its saved password.
 func (ps *Profiles) Delete(ctx context.Context, id string) error {
-	_, err := ps.store.Update(ctx, func(d *Document) error {
+	_, err := ps.store.Update(ctx, func(d *ConnectionsFile) error {
 		i := slices.IndexFunc(d.Profiles, func(p Profile) bool { return p.ID == id })
 		if i < 0 {
 			return notFound(id)
@@ -167,33 +169,33 @@ func (ps *Profiles) Delete(ctx context.Context, id string) error {
 
 // Layers returns the settings levels of a connection to ref: project,
 // zone, instance and, when profileID is not empty, the profile. Pass them
-// to Resolve, or to SettingRows for a dialog.
-func (ps *Profiles) Layers(ctx context.Context, ref InstanceRef, profileID string) ([]Layer, error) {
+// to settings.Resolve, or to settings.Rows for a dialog.
+func (ps *Profiles) Layers(ctx context.Context, ref InstanceRef, profileID string) ([]settings.Layer, error) {
 	doc, err := ps.store.Load(ctx)
 	if err != nil && !errors.Is(err, ErrConfigCorrupt) {
 		return nil, err
 	}
-	layers := doc.Settings.Layers(ref)
+	layers := doc.Settings.Layers(ref.Scope())
 	if profileID != "" {
 		p, ok := doc.Profile(profileID)
 		if !ok {
 			return nil, notFound(profileID)
 		}
-		layers = append(layers, Layer{Source: SourceProfile, Settings: p.Settings})
+		layers = append(layers, settings.Layer{Source: settings.SourceProfile, Settings: p.Settings})
 	}
 	return layers, nil
 }
 
 // SaveSettings saves the settings of one project, zone or VM level. Fields
 // left unset inherit; empty settings remove the level.
-func (ps *Profiles) SaveSettings(ctx context.Context, scope Scope, s Settings) error {
+func (ps *Profiles) SaveSettings(ctx context.Context, scope settings.Scope, s settings.Settings) error {
 	if err := scope.Validate(); err != nil {
 		return &UserError{What: "Cannot save the settings", Why: err.Error(), Fix: "Pick the project, zone or VM from the explorer.", Err: err}
 	}
 	if err := s.Validate(); err != nil {
 		return &UserError{What: "Cannot save the settings", Why: err.Error(), Fix: "Correct the value and save again.", Err: err}
 	}
-	_, err := ps.store.Update(ctx, func(d *Document) error { return d.Settings.Set(scope, s) })
+	_, err := ps.store.Update(ctx, func(d *ConnectionsFile) error { return d.Settings.Set(scope, s) })
 	return err
 }
 
@@ -205,26 +207,70 @@ func (ps *Profiles) SaveWindowsCredentials(ctx context.Context, profileID string
 		return errors.New("save windows credentials: Profiles has no Credentials")
 	}
 	key := InstanceSecret(wc.Instance)
-	_, err := ps.store.Update(ctx, func(d *Document) error {
+	_, err := ps.store.Update(ctx, func(d *ConnectionsFile) error {
 		if profileID != "" {
 			p, ok := d.Profile(profileID)
 			if !ok {
 				return notFound(profileID)
 			}
-			p.Settings.RDP.Username = Some(wc.Username)
+			p.Settings.RDP.Username = settings.Some(wc.Username)
 			p.Modified = ps.now().UTC()
 			key = ProfileSecret(profileID)
 			return nil
 		}
-		scope := InstanceScope(wc.Instance)
+		scope := wc.Instance.Scope()
 		s := d.Settings.Get(scope)
-		s.RDP.Username = Some(wc.Username)
+		s.RDP.Username = settings.Some(wc.Username)
 		return d.Settings.Set(scope, s)
 	})
 	if failed(err) {
 		return err
 	}
 	if perr := ps.creds.SetRDPPassword(ctx, key, wc.Password); perr != nil {
+		return perr
+	}
+	return err
+}
+
+// SaveRDPCredentials remembers credentials the user typed for an RDP
+// connection: the password in the keyring under the profile (profileID) or
+// else the VM ref, and the user name and domain, where they differ from
+// what the settings gave (was), in the settings of that same level.
+func (ps *Profiles) SaveRDPCredentials(ctx context.Context, profileID string, ref InstanceRef, was, typed RDPParams) error {
+	if ps.creds == nil {
+		return errors.New("save rdp credentials: Profiles has no Credentials")
+	}
+	key := InstanceSecret(ref)
+	if profileID != "" {
+		key = ProfileSecret(profileID)
+	}
+	var err error
+	if typed.Username != was.Username || typed.Domain != was.Domain {
+		set := func(s *settings.Settings) {
+			s.RDP.Username = settings.Some(typed.Username)
+			if typed.Domain != was.Domain {
+				s.RDP.Domain = settings.Some(typed.Domain)
+			}
+		}
+		_, err = ps.store.Update(ctx, func(d *ConnectionsFile) error {
+			if profileID != "" {
+				p, ok := d.Profile(profileID)
+				if !ok {
+					return notFound(profileID)
+				}
+				set(&p.Settings)
+				p.Modified = ps.now().UTC()
+				return nil
+			}
+			s := d.Settings.Get(ref.Scope())
+			set(&s)
+			return d.Settings.Set(ref.Scope(), s)
+		})
+		if failed(err) {
+			return err
+		}
+	}
+	if perr := ps.creds.SetRDPPassword(ctx, key, typed.Password); perr != nil {
 		return perr
 	}
 	return err

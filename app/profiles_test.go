@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 	"iapdesk/auth/authtest"
 	"iapdesk/platform"
 )
@@ -49,13 +50,13 @@ func TestProfilesLifecycle(t *testing.T) {
 	e := newProfilesEnv(t)
 	ctx := context.Background()
 	sql := sampleProfile("SQL prod")
-	sql.Settings.RDP.Username = app.Some("dba")
+	sql.Settings.RDP.Username = settings.Some("dba")
 	sql = e.add(t, sql)
 	if sql.ID == "" || sql.Created.IsZero() {
 		t.Errorf("Add() = %+v, want an ID and timestamps", sql)
 	}
 	bastion := e.add(t, app.Profile{Name: "bastion", Protocol: app.ProfileSSH,
-		Target: app.Target{Project: "acme-prod-web", Zone: "us-central1-a", Instance: "bastion-prod"}})
+		Target: app.ProfileTarget{Project: "acme-prod-web", Zone: "us-central1-a", Instance: "bastion-prod"}})
 	if err := e.creds.SetRDPPassword(ctx, app.ProfileSecret(sql.ID), "s3cret!"); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestProfilesLifecycle(t *testing.T) {
 		t.Errorf("List() = %q, want sorted by name case-insensitively", got)
 	}
 
-	sql.Settings.RDP.FullScreen = app.Some(true)
+	sql.Settings.RDP.FullScreen = settings.Some(true)
 	if err := e.ps.Update(ctx, sql); err != nil {
 		t.Fatalf("Update = %v", err)
 	}
@@ -123,8 +124,8 @@ func profileNames(list []app.Profile) []string {
 }
 
 func TestProfileValidate(t *testing.T) {
-	vm := app.Target{Project: "acme-prod-web", Zone: "us-central1-a", Instance: "vm-1"}
-	onprem := app.Target{Project: "acme-prod-web", Region: "us-central1", Network: "default", Host: "10.1.2.3", DestGroup: "dc"}
+	vm := app.ProfileTarget{Project: "acme-prod-web", Zone: "us-central1-a", Instance: "vm-1"}
+	onprem := app.ProfileTarget{Project: "acme-prod-web", Region: "us-central1", Network: "default", Host: "10.1.2.3", DestGroup: "dc"}
 	tests := []struct {
 		name    string
 		p       app.Profile
@@ -138,12 +139,12 @@ func TestProfileValidate(t *testing.T) {
 		{"control char in name", app.Profile{Name: "a\x07", Target: vm, Protocol: app.ProfileRDP}, "control"},
 		{"bad protocol", app.Profile{Name: "a", Target: vm, Protocol: "vnc"}, `protocol "vnc"`},
 		{"bad port", app.Profile{Name: "a", Target: vm, Protocol: app.ProfileRDP, RemotePort: 70000}, "remotePort 70000"},
-		{"bad project", app.Profile{Name: "a", Target: app.Target{Project: "X", Zone: "z", Instance: "i"}, Protocol: app.ProfileRDP}, "project"},
-		{"bad zone", app.Profile{Name: "a", Target: app.Target{Project: "acme-prod-web", Zone: "Z!", Instance: "i"}, Protocol: app.ProfileRDP}, "zone"},
-		{"vm and host", app.Profile{Name: "a", Target: app.Target{Project: "acme-prod-web", Zone: "z", Instance: "i", Host: "h"}, Protocol: app.ProfileRDP}, "both"},
-		{"bad host", app.Profile{Name: "a", Target: app.Target{Project: "acme-prod-web", Region: "r", Network: "n", DestGroup: "g", Host: "a b"}, Protocol: app.ProfileRDP}, "host"},
+		{"bad project", app.Profile{Name: "a", Target: app.ProfileTarget{Project: "X", Zone: "z", Instance: "i"}, Protocol: app.ProfileRDP}, "project"},
+		{"bad zone", app.Profile{Name: "a", Target: app.ProfileTarget{Project: "acme-prod-web", Zone: "Z!", Instance: "i"}, Protocol: app.ProfileRDP}, "zone"},
+		{"vm and host", app.Profile{Name: "a", Target: app.ProfileTarget{Project: "acme-prod-web", Zone: "z", Instance: "i", Host: "h"}, Protocol: app.ProfileRDP}, "both"},
+		{"bad host", app.Profile{Name: "a", Target: app.ProfileTarget{Project: "acme-prod-web", Region: "r", Network: "n", DestGroup: "g", Host: "a b"}, Protocol: app.ProfileRDP}, "host"},
 		{"bad setting", app.Profile{Name: "a", Target: vm, Protocol: app.ProfileRDP,
-			Settings: app.Settings{RDP: app.RDPSettings{Audio: app.Some("loud")}}}, "rdp.audio"},
+			Settings: settings.Settings{RDP: settings.RDPSettings{Audio: settings.Some(platform.Audio(9))}}}, "rdp.audio"},
 		{"bad id", app.Profile{ID: "a/b", Name: "a", Target: vm, Protocol: app.ProfileRDP}, "id"},
 	}
 	for _, tc := range tests {
@@ -163,11 +164,11 @@ func TestProfilesExportImport(t *testing.T) {
 	src := newProfilesEnv(t)
 	ctx := context.Background()
 	a := sampleProfile("SQL prod")
-	a.Settings.RDP.Username = app.Some("dba")
-	a.Settings.Tunnel.LocalPort = app.Some(13389)
+	a.Settings.RDP.Username = settings.Some("dba")
+	a.Settings.Tunnel.LocalPort = settings.Some(13389)
 	a = src.add(t, a)
 	b := src.add(t, app.Profile{Name: "db tunnel", Protocol: app.ProfilePort, RemotePort: 5432,
-		Target: app.Target{Project: "acme-prod-web", Region: "us-central1", Network: "default", Host: "db.corp.example", DestGroup: "onprem"}})
+		Target: app.ProfileTarget{Project: "acme-prod-web", Region: "us-central1", Network: "default", Host: "db.corp.example", DestGroup: "onprem"}})
 	const password = "Do-Not-Export-7"
 	if err := src.creds.SetRDPPassword(ctx, app.ProfileSecret(a.ID), password); err != nil {
 		t.Fatal(err)
@@ -266,75 +267,6 @@ func TestProfilesExampleFile(t *testing.T) {
 	}
 }
 
-func TestProfilesRequest(t *testing.T) {
-	e := newProfilesEnv(t)
-	ctx := context.Background()
-	ref := app.InstanceRef{Project: "acme-prod-web", Zone: "us-central1-a", Name: "iis-prod-01"}
-	if err := e.ps.SaveSettings(ctx, app.ProjectScope(ref.Project), app.Settings{
-		RDP: app.RDPSettings{Domain: app.Some("ACME"), ColorDepth: app.Some(16)}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.ps.SaveSettings(ctx, app.InstanceScope(ref), app.Settings{
-		RDP: app.RDPSettings{Username: app.Some("vm-user")}, Tunnel: app.TunnelSettings{KeepOpen: app.Some(true)}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.creds.SetRDPPassword(ctx, app.InstanceSecret(ref), "vm-pass"); err != nil {
-		t.Fatal(err)
-	}
-	p := sampleProfile("IIS")
-	p.Settings.RDP.Username = app.Some("profile-user")
-	p.Settings.RDP.ColorDepth = app.Some(32)
-	p = e.add(t, p)
-	inv := app.NewInventory([]app.Project{{ProjectInfo: app.ProjectInfo{ID: ref.Project}, Zones: []app.Zone{{Name: ref.Zone,
-		Instances: []app.Instance{{InstanceRef: ref, Status: "RUNNING", OS: app.OSWindows, ID: 42}}}}}}, time.Now())
-
-	// The profile has no password of its own: the VM's is used.
-	req, err := e.ps.Request(ctx, p.ID, inv)
-	if err != nil {
-		t.Fatalf("Request = %v", err)
-	}
-	if req.Instance.ID != 42 || req.Protocol != app.ProtocolRDP || req.Port != 3389 || !req.KeepOpen {
-		t.Errorf("Request() = %+v, want the inventory's VM, RDP on 3389, kept open", req)
-	}
-	if req.RDP.Username != "profile-user" || req.RDP.Domain != "ACME" || req.RDP.Options.ColorDepth != 32 || req.RDP.Password != "vm-pass" {
-		t.Errorf("Request().RDP = %+v (password set: %v), want profile-user/ACME/32 with the VM's password", req.RDP, req.RDP.Password != "")
-	}
-	if err := e.creds.SetRDPPassword(ctx, app.ProfileSecret(p.ID), "profile-pass"); err != nil {
-		t.Fatal(err)
-	}
-	req, _ = e.ps.Request(ctx, p.ID, nil)
-	if req.RDP.Password != platform.Password("profile-pass") || req.Instance.Status != "" || req.Instance.OS != app.OSWindows {
-		t.Errorf("Request(no inventory) = %+v; want the profile's password and a VM known by ref", req)
-	}
-
-	inst := app.Instance{InstanceRef: ref, Status: "RUNNING", OS: app.OSWindows}
-	req, err = e.ps.InstanceRequest(ctx, inst, app.ProtocolAuto, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if req.Protocol != app.ProtocolRDP || req.RDP.Username != "vm-user" || req.RDP.Options.ColorDepth != 16 || req.RDP.Password != "vm-pass" {
-		t.Errorf("InstanceRequest() = %+v, want the VM's levels", req)
-	}
-
-	u, err := app.ParseIAPRDPURL("iap-rdp:///acme-prod-web/us-central1-a/iis-prod-01?username=link-user&ColorDepth=1&RdpPort=13389")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err = e.ps.URLRequest(ctx, u, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if req.RDP.Username != "link-user" || req.RDP.Options.ColorDepth != 24 || req.Port != 13389 || req.RDP.Domain != "ACME" {
-		t.Errorf("URLRequest() = %+v, want the link's username, colour depth and port over the saved domain", req)
-	}
-
-	onprem := e.add(t, app.Profile{Name: "host", Protocol: app.ProfileSSH,
-		Target: app.Target{Project: "acme-prod-web", Region: "us-central1", Network: "default", Host: "10.0.0.1", DestGroup: "g"}})
-	if _, err := e.ps.Request(ctx, onprem.ID, nil); !errors.Is(err, app.ErrUnsupportedTarget) {
-		t.Errorf("Request(on-prem) = %v, want ErrUnsupportedTarget", err)
-	}
-}
-
 func TestProfilesSaveWindowsCredentials(t *testing.T) {
 	e := newProfilesEnv(t)
 	ctx := context.Background()
@@ -347,7 +279,7 @@ func TestProfilesSaveWindowsCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := app.Resolve(layers...); r.Settings.RDP.Username.Value() != "carol" || r.Source("rdp.username") != app.SourceInstance {
+	if r := settings.Resolve(layers...); r.Settings.RDP.Username.Value() != "carol" || r.Source("rdp.username") != settings.SourceInstance {
 		t.Errorf("after SaveWindowsCredentials: username %q from %v, want carol from the VM", r.Settings.RDP.Username.Value(), r.Source("rdp.username"))
 	}
 	if pw, ok, _ := e.creds.RDPPassword(ctx, app.InstanceSecret(ref)); !ok || pw != wc.Password {

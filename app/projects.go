@@ -5,27 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iapdesk/platform"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strings"
+
+	"iapdesk/internal/gcename"
+	"iapdesk/platform/atomicfile"
 )
 
 // ErrInvalidProjectID reports a string that cannot be a project ID.
 var ErrInvalidProjectID = errors.New("invalid project ID")
 
-// projectIDRE is Google's rule for project IDs: 6–30 characters, lower-case
-// letters, digits and hyphens, starting with a letter and not ending with a
-// hyphen; old domain-scoped IDs ("example.com:my-project") are allowed.
-var projectIDRE = regexp.MustCompile(`^([a-z0-9.-]+\.[a-z]{2,}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
-
 // ValidateProjectID checks a project ID typed by the user. The error is a
 // *UserError wrapping ErrInvalidProjectID.
 func ValidateProjectID(id string) error {
-	if projectIDRE.MatchString(id) {
+	if gcename.IsProjectID(id) {
 		return nil
 	}
 	return &UserError{
@@ -134,7 +129,7 @@ func (s *ProjectStore) update(ctx context.Context, change func([]ProjectInfo) []
 	defer func() { <-s.writing }()
 	// Another iapdesk process may save at the same time: read-modify-write
 	// under an OS file lock, so neither loses the other's change.
-	unlock, err := platform.LockFile(ctx, s.path+".lock")
+	unlock, err := atomicfile.Lock(ctx, s.path+".lock")
 	if err != nil {
 		return err
 	}
@@ -150,8 +145,16 @@ func (s *ProjectStore) update(ctx context.Context, change func([]ProjectInfo) []
 	return writeFileAtomic(s.path, append(b, '\n'))
 }
 
-// cleanQuery strips the characters that would break a Resource Manager
-// filter out of the user's search text, as IAP Desktop does.
-func cleanQuery(q string) string {
-	return strings.TrimSpace(strings.NewReplacer(":", "", `"`, "", "'", "", `\`, "").Replace(q))
+// ProjectSearch is one search result page for the "add project" picker.
+type ProjectSearch struct {
+	Projects []ProjectInfo // ACTIVE projects, sorted as the API returns them (by ID)
+	// Truncated reports that more projects match than were returned; the
+	// picker should ask the user to type more.
+	Truncated bool
+}
+
+// ProjectSearcher finds projects the user can see; *gce.ResourceManager
+// implements it.
+type ProjectSearcher interface {
+	SearchProjects(ctx context.Context, query string, max int) (ProjectSearch, error)
 }

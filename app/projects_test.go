@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"iapdesk/app"
-	"iapdesk/app/gcetest"
 )
 
 func newStore(t *testing.T) (*app.ProjectStore, string) {
@@ -62,7 +61,7 @@ func TestProjectStore(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	// The lock file stays by design (see platform.LockFile); temp files must not.
+	// The lock file stays by design (see atomicfile.Lock); temp files must not.
 	if want := []string{"projects.json", "projects.json.lock"}; !slices.Equal(names, want) {
 		t.Errorf("config dir holds %v, want %v (no temp files left)", names, want)
 	}
@@ -129,50 +128,5 @@ func TestProjectStoreCanceled(t *testing.T) {
 	cancel()
 	if err := s.Add(ctx, app.ProjectInfo{ID: "my-project"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Add with a canceled ctx = %v, want context.Canceled", err)
-	}
-}
-
-func TestSearchProjects(t *testing.T) {
-	srv, err := gcetest.NewServer(gcetest.Config{PageSize: 2, Projects: []gcetest.Project{
-		{ID: "shop-prod", Name: "Shop Production"},
-		{ID: "shop-dev", Name: "Shop Dev"},
-		{ID: "shop-old", Name: "Shop Old", State: "DELETE_REQUESTED"},
-		{ID: "billing", Name: "Shop Billing"},
-		{ID: "hr-tools", Name: "HR"},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	rm, err := app.NewResourceManager(context.Background(), app.ResourceManagerConfig{Options: srv.ResourceManagerOptions()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		query         string
-		max           int
-		want          []string
-		wantTruncated bool
-	}{
-		{"shop", 10, []string{"billing", "shop-dev", "shop-prod"}, false},  // display name or ID prefix; not the deleted one
-		{`SHOP"`, 10, []string{"billing", "shop-dev", "shop-prod"}, false}, // quotes dropped, case ignored
-		{"shop-p", 10, []string{"shop-prod"}, false},
-		{"", 3, []string{"billing", "hr-tools", "shop-dev"}, true},
-		{"nothing", 10, nil, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.query, func(t *testing.T) {
-			got, err := rm.SearchProjects(context.Background(), tc.query, tc.max)
-			if err != nil {
-				t.Fatalf("SearchProjects(%q): %v", tc.query, err)
-			}
-			var ids []string
-			for _, p := range got.Projects {
-				ids = append(ids, p.ID)
-			}
-			if !slices.Equal(ids, tc.want) || got.Truncated != tc.wantTruncated {
-				t.Errorf("SearchProjects(%q, %d) = %v truncated %v, want %v truncated %v", tc.query, tc.max, ids, got.Truncated, tc.want, tc.wantTruncated)
-			}
-		})
 	}
 }

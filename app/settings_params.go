@@ -1,14 +1,17 @@
 package app
 
-import "iapdesk/platform"
+import (
+	"iapdesk/app/settings"
+	"iapdesk/platform"
+)
 
-// RDPParams returns the RDP client settings of r, without a password (the
+// rdpParams returns the RDP client settings of r, without a password (the
 // caller adds it from the keyring: Credentials.RDPPassword).
 //
 // Not mapped: rdp.connectionBar (platform.RDPOptions has no connection-bar
 // option yet; IAP Desktop's embedded client has one, mstsc's .rdp file
 // calls it displayconnectionbar).
-func (r Resolved) RDPParams() RDPParams {
+func rdpParams(r settings.Resolved) RDPParams {
 	s := r.Settings.RDP
 	o := platform.RDPOptions{
 		FullScreen:        s.FullScreen.Value(),
@@ -23,18 +26,11 @@ func (r Resolved) RDPParams() RDPParams {
 		// the default rather than failing the connection.
 		o.Width, o.Height = 0, 0
 	}
-	switch s.Audio.Value() {
-	case AudioRemote:
-		o.Audio = platform.AudioRemote
-	case AudioOff:
-		o.Audio = platform.AudioOff
-	default:
-		o.Audio = platform.AudioLocal
-	}
+	o.Audio = s.Audio.Value()
 	switch s.Certificate.Value() {
-	case CertificateTOFU:
+	case settings.CertificateTOFU:
 		o.Cert = platform.CertTOFU
-	case CertificateDeny:
+	case settings.CertificateDeny:
 		o.Cert = platform.CertDeny
 	default:
 		o.Cert = platform.CertIgnore
@@ -45,11 +41,11 @@ func (r Resolved) RDPParams() RDPParams {
 	return RDPParams{Username: s.Username.Value(), Domain: s.Domain.Value(), Options: o}
 }
 
-// SSHParams returns ssh's settings of r. The key file and the username
-// actually published come from SSHPublisher.Publish (PublishedKey.Params);
+// sshParams returns ssh's settings of r. The key file and the username
+// actually published come from the KeyPublisher (PublishedKey.Params);
 // ssh.terminal is the Launcher's choice (platform.Config.Terminal), not a
 // per-connection parameter.
-func (r Resolved) SSHParams() SSHParams {
+func sshParams(r settings.Resolved) SSHParams {
 	s := r.Settings.SSH
 	return SSHParams{Username: s.Username.Value(), ProxyCommand: s.ProxyCommand.Value()}
 }

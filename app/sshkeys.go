@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"iapdesk/platform"
+	"iapdesk/platform/atomicfile"
 )
 
 // SSHKeyType is the type of a generated SSH key.
@@ -137,7 +137,7 @@ func (ks *SSHKeys) Generate(ctx context.Context, t SSHKeyType, passphrase Passph
 func (ks *SSHKeys) Load(t SSHKeyType) (SSHKey, bool, error) { return ks.load(t) }
 
 func (ks *SSHKeys) locked(ctx context.Context, fn func() error) error {
-	unlock, err := platform.LockFile(ctx, filepath.Join(ks.dir, "keys.lock"))
+	unlock, err := atomicfile.Lock(ctx, filepath.Join(ks.dir, "keys.lock"))
 	if err != nil {
 		return fmt.Errorf("lock ssh keys: %w", err)
 	}

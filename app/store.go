@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"iapdesk/app/settings"
 	"iapdesk/platform/atomicfile"
 )
 
@@ -20,7 +21,7 @@ import (
 var (
 	// ErrConfigCorrupt reports that the saved connections file could not be
 	// read and was moved aside. The error is a *UserError that says where
-	// it went; the Document returned with it is usable (restored from the
+	// it went; the ConnectionsFile returned with it is usable (restored from the
 	// backup, or empty).
 	ErrConfigCorrupt = errors.New("saved connections file is corrupt")
 	// ErrConfigTooNew reports a file written by a newer iapdesk, with a
@@ -34,109 +35,23 @@ const EnvConfigDir = "IAPDESK_CONFIG_DIR"
 // ConfigFileName is the saved connections file in the config directory.
 const ConfigFileName = "connections.json"
 
-// SchemaVersion is the version of Document this iapdesk writes.
+// SchemaVersion is the version of ConnectionsFile this iapdesk writes.
 const SchemaVersion = 2
 
-// Document is the saved state: profiles and the project, zone and instance
+// ConnectionsFile is the saved state: profiles and the project, zone and instance
 // settings levels. It is versioned (SchemaVersion) and migrated from older
 // versions when read. The format is documented in docs/saved-connections.md.
-type Document struct {
+type ConnectionsFile struct {
 	SchemaVersion int `json:"schemaVersion"`
 	// Revision counts saves; a view that loaded revision N and sees a
 	// larger one knows another window or process changed the file.
-	Revision uint64       `json:"revision"`
-	Profiles []Profile    `json:"profiles"`
-	Settings SettingsTree `json:"settings,omitzero"`
-}
-
-// SettingsTree holds the saved settings levels above profiles.
-type SettingsTree struct {
-	Projects  map[string]Settings `json:"projects,omitempty"`  // by project ID
-	Zones     map[string]Settings `json:"zones,omitempty"`     // by "project/zone"
-	Instances map[string]Settings `json:"instances,omitempty"` // by "project/zone/name"
-}
-
-// Scope names one settings level: a project, a zone or a VM.
-type Scope struct {
-	Source   Source // SourceProject, SourceZone or SourceInstance
-	Project  string
-	Zone     string // SourceZone, SourceInstance
-	Instance string // SourceInstance
-}
-
-// ProjectScope, ZoneScope and InstanceScope build scopes.
-func ProjectScope(project string) Scope { return Scope{Source: SourceProject, Project: project} }
-
-// ZoneScope is the scope of a zone of a project.
-func ZoneScope(project, zone string) Scope {
-	return Scope{Source: SourceZone, Project: project, Zone: zone}
-}
-
-// InstanceScope is the scope of a VM.
-func InstanceScope(ref InstanceRef) Scope {
-	return Scope{Source: SourceInstance, Project: ref.Project, Zone: ref.Zone, Instance: ref.Name}
-}
-
-// key is the map key of the scope in its SettingsTree map.
-func (s Scope) key() string {
-	switch s.Source {
-	case SourceZone:
-		return s.Project + "/" + s.Zone
-	case SourceInstance:
-		return s.Project + "/" + s.Zone + "/" + s.Instance
-	}
-	return s.Project
-}
-
-func (t *SettingsTree) level(src Source) *map[string]Settings {
-	switch src {
-	case SourceProject:
-		return &t.Projects
-	case SourceZone:
-		return &t.Zones
-	case SourceInstance:
-		return &t.Instances
-	}
-	return nil
-}
-
-// Get returns the settings saved at scope (empty if none).
-func (t *SettingsTree) Get(scope Scope) Settings {
-	m := t.level(scope.Source)
-	if m == nil {
-		return Settings{}
-	}
-	return (*m)[scope.key()]
-}
-
-// Set saves s at scope; empty settings remove the entry.
-func (t *SettingsTree) Set(scope Scope, s Settings) error {
-	m := t.level(scope.Source)
-	if m == nil {
-		return fmt.Errorf("settings scope %v: want project, zone or instance", scope.Source)
-	}
-	if s.IsEmpty() {
-		delete(*m, scope.key())
-		return nil
-	}
-	if *m == nil {
-		*m = make(map[string]Settings)
-	}
-	(*m)[scope.key()] = s
-	return nil
-}
-
-// Layers returns the project, zone and instance levels of ref.
-func (t *SettingsTree) Layers(ref InstanceRef) []Layer {
-	return []Layer{
-		{Source: SourceProject, Settings: t.Get(ProjectScope(ref.Project))},
-		{Source: SourceZone, Settings: t.Get(ZoneScope(ref.Project, ref.Zone))},
-		{Source: SourceInstance, Settings: t.Get(InstanceScope(ref))},
-	}
+	Revision uint64        `json:"revision"`
+	Profiles []Profile     `json:"profiles"`
+	Settings settings.Tree `json:"settings,omitzero"`
 }
 
 // Profile returns the profile with id.
-func (d *Document) Profile(id string) (*Profile, bool) {
+func (d *ConnectionsFile) Profile(id string) (*Profile, bool) {
 	for i := range d.Profiles {
 		if d.Profiles[i].ID == id {
 			return &d.Profiles[i], true
@@ -168,7 +83,7 @@ func DefaultConfigDir() (string, error) {
 	return filepath.Join(d, "iapdesk"), nil
 }
 
-// ConfigStore keeps the Document in Dir/connections.json.
+// ConfigStore keeps the ConnectionsFile in Dir/connections.json.
 //
 // Every read-modify-write cycle (Update) holds an OS file lock on
 // Dir/connections.lock (atomicfile.Lock: flock / LockFileEx) from the read
@@ -219,10 +134,10 @@ func (s *ConfigStore) Dir() string { return s.dir }
 func (s *ConfigStore) Path() string { return s.path }
 
 // Load reads the document; a missing file is an empty document. On
-// ErrConfigCorrupt the returned Document is still usable (see
+// ErrConfigCorrupt the returned ConnectionsFile is still usable (see
 // ConfigStore); on other errors it is empty.
-func (s *ConfigStore) Load(ctx context.Context) (Document, error) {
-	var doc Document
+func (s *ConfigStore) Load(ctx context.Context) (ConnectionsFile, error) {
+	var doc ConnectionsFile
 	var notice error
 	err := s.locked(ctx, func() error {
 		st, err := s.read()
@@ -230,20 +145,20 @@ func (s *ConfigStore) Load(ctx context.Context) (Document, error) {
 		return err
 	})
 	if err != nil {
-		return Document{SchemaVersion: SchemaVersion}, err
+		return ConnectionsFile{SchemaVersion: SchemaVersion}, err
 	}
 	return doc, notice
 }
 
 // Update reads the document, calls change on it and, if change returns
-// nil and the result passes Document.Validate, saves it with Revision
+// nil and the result passes ConnectionsFile.Validate, saves it with Revision
 // incremented, all under the file lock. It returns the saved document. An
 // error from change is returned as is and nothing is saved. A corrupt file is recovered as for Load before change
 // runs: the update is saved and the *UserError wrapping ErrConfigCorrupt is
 // returned with the saved document, so the user learns what was moved
 // aside.
-func (s *ConfigStore) Update(ctx context.Context, change func(*Document) error) (Document, error) {
-	var doc Document
+func (s *ConfigStore) Update(ctx context.Context, change func(*ConnectionsFile) error) (ConnectionsFile, error) {
+	var doc ConnectionsFile
 	var notice error
 	err := s.locked(ctx, func() error {
 		st, err := s.read()
@@ -265,7 +180,7 @@ func (s *ConfigStore) Update(ctx context.Context, change func(*Document) error) 
 		return s.write(doc, st)
 	})
 	if err != nil {
-		return Document{}, err
+		return ConnectionsFile{}, err
 	}
 	return doc, notice
 }
@@ -308,7 +223,7 @@ func (s *ConfigStore) locked(ctx context.Context, fn func() error) error {
 
 // readState is what read found.
 type readState struct {
-	doc     Document
+	doc     ConnectionsFile
 	raw     []byte // the file's bytes when they parsed as the current schema; kept as .bak on the next write
 	fromVer int    // schema version of the file; 0 if there was none
 	notice  error  // *UserError (ErrConfigCorrupt) when the file was moved aside
@@ -316,7 +231,7 @@ type readState struct {
 
 // read reads and migrates the file. The caller holds the lock.
 func (s *ConfigStore) read() (readState, error) {
-	empty := Document{SchemaVersion: SchemaVersion}
+	empty := ConnectionsFile{SchemaVersion: SchemaVersion}
 	b, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return readState{doc: empty}, nil
@@ -360,14 +275,14 @@ func (s *ConfigStore) recover(cause error) (readState, error) {
 		}
 	}
 	ue.Fix = "Saved connections and settings start empty; restore the moved file from a backup or fix it by hand and move it back. Your keyring passwords and SSH keys are untouched."
-	return readState{doc: Document{SchemaVersion: SchemaVersion}, notice: ue}, nil
+	return readState{doc: ConnectionsFile{SchemaVersion: SchemaVersion}, notice: ue}, nil
 }
 
 // write saves doc. The previous file's bytes go to .bak first, and a file
 // of an older schema is also kept as connections.v<N>.json, so downgrading
 // iapdesk loses nothing; members of the previous file this iapdesk does not
 // know are carried over (keepUnknown). The caller holds the lock.
-func (s *ConfigStore) write(doc Document, prev readState) error {
+func (s *ConfigStore) write(doc ConnectionsFile, prev readState) error {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("encode saved connections: %w", err)

@@ -11,8 +11,8 @@ import (
 // Members this iapdesk does not know (written by a newer iapdesk with the
 // same schema version, or added by hand) survive a load-modify-save:
 // keepUnknown copies them from the file as read into the file about to be
-// written, at every depth, by walking both JSON texts along the Document
-// type. Decoding into Document drops them, and a bag of leftovers on every
+// written, at every depth, by walking both JSON texts along the ConnectionsFile
+// type. Decoding into ConnectionsFile drops them, and a bag of leftovers on every
 // struct would make the settings types incomparable and leak into imports,
 // so the merge works on the JSON instead.
 //
@@ -29,27 +29,27 @@ type jsonMember struct {
 	val json.RawMessage
 }
 
-// keepUnknown returns out (the compact encoding of a Document) with the
+// keepUnknown returns out (the compact encoding of a ConnectionsFile) with the
 // unknown members of prev (the file as read) added, and whether it added
 // any. When none are added out is returned unchanged.
 func keepUnknown(prev, out []byte) ([]byte, bool, error) {
 	if !hasUnknown(prev) {
 		return out, false, nil // the common case, at the cost of one decode
 	}
-	merged, changed, err := mergeUnknown(prev, out, reflect.TypeFor[Document]())
+	merged, changed, err := mergeUnknown(prev, out, reflect.TypeFor[ConnectionsFile]())
 	if err != nil || !changed {
 		return out, false, err
 	}
 	return merged, true, nil
 }
 
-// hasUnknown reports whether prev may hold members Document does not know:
+// hasUnknown reports whether prev may hold members ConnectionsFile does not know:
 // whether it fails to decode with DisallowUnknownFields, which checks every
 // depth and matches names as decoding does.
 func hasUnknown(prev []byte) bool {
 	dec := json.NewDecoder(bytes.NewReader(prev))
 	dec.DisallowUnknownFields()
-	var d Document
+	var d ConnectionsFile
 	return dec.Decode(&d) != nil
 }
 

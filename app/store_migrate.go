@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"iapdesk/app/settings"
+	"iapdesk/internal/gcename"
 )
 
 // migrations[v] turns the JSON of schema v into schema v+1. Each is kept
@@ -22,13 +25,13 @@ type docHeader struct {
 }
 
 // decodeDocument parses a saved connections file of any known schema and
-// returns it migrated to SchemaVersion and validated (Document.Validate),
+// returns it migrated to SchemaVersion and validated (ConnectionsFile.Validate),
 // with the file's own version. Errors other than ErrConfigTooNew mean the
 // file is corrupt: it does not parse, or holds what an import would refuse.
-func decodeDocument(b []byte) (Document, int, error) {
+func decodeDocument(b []byte) (ConnectionsFile, int, error) {
 	var h docHeader
 	if err := json.Unmarshal(b, &h); err != nil {
-		return Document{}, 0, jsonError(b, err)
+		return ConnectionsFile{}, 0, jsonError(b, err)
 	}
 	ver := 0
 	switch {
@@ -38,24 +41,24 @@ func decodeDocument(b []byte) (Document, int, error) {
 		ver = 1
 	}
 	if ver > SchemaVersion {
-		return Document{}, ver, fmt.Errorf("%w: schema %d", ErrConfigTooNew, ver)
+		return ConnectionsFile{}, ver, fmt.Errorf("%w: schema %d", ErrConfigTooNew, ver)
 	}
 	if ver < 1 {
-		return Document{}, 0, errors.New("no schema version in the file")
+		return ConnectionsFile{}, 0, errors.New("no schema version in the file")
 	}
 	for v := ver; v < SchemaVersion; v++ {
 		var err error
 		if b, err = migrations[v](b); err != nil {
-			return Document{}, ver, fmt.Errorf("migrate from schema %d: %w", v, err)
+			return ConnectionsFile{}, ver, fmt.Errorf("migrate from schema %d: %w", v, err)
 		}
 	}
-	var doc Document
+	var doc ConnectionsFile
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return Document{}, ver, jsonError(b, err)
+		return ConnectionsFile{}, ver, jsonError(b, err)
 	}
 	doc.SchemaVersion = SchemaVersion
 	if err := doc.Validate(); err != nil {
-		return Document{}, ver, err
+		return ConnectionsFile{}, ver, err
 	}
 	return doc, ver, nil
 }
@@ -112,10 +115,10 @@ func migrateV1(b []byte) ([]byte, error) {
 	if err := json.Unmarshal(b, &v1); err != nil {
 		return nil, jsonError(b, err)
 	}
-	doc := Document{SchemaVersion: 2, Profiles: []Profile{}}
+	doc := ConnectionsFile{SchemaVersion: 2, Profiles: []Profile{}}
 	for _, p := range v1.Profiles {
 		np := Profile{ID: p.ID, Name: p.Name, RemotePort: p.Port,
-			Target: Target{Project: p.Project, Zone: p.Zone, Instance: p.Instance}}
+			Target: ProfileTarget{Project: p.Project, Zone: p.Zone, Instance: p.Instance}}
 		if np.ID == "" {
 			np.ID = newProfileID()
 		}
@@ -123,41 +126,41 @@ func migrateV1(b []byte) ([]byte, error) {
 		case "ssh":
 			np.Protocol = ProfileSSH
 			if p.Username != "" {
-				np.Settings.SSH.Username = Some(p.Username)
+				np.Settings.SSH.Username = settings.Some(p.Username)
 			}
 		case "tunnel":
 			np.Protocol = ProfilePort
 		default:
 			np.Protocol = ProfileRDP
 			if p.Username != "" {
-				np.Settings.RDP.Username = Some(p.Username)
+				np.Settings.RDP.Username = settings.Some(p.Username)
 			}
 			if p.Domain != "" {
-				np.Settings.RDP.Domain = Some(p.Domain)
+				np.Settings.RDP.Domain = settings.Some(p.Domain)
 			}
 			if p.FullScreen {
-				np.Settings.RDP.FullScreen = Some(true)
+				np.Settings.RDP.FullScreen = settings.Some(true)
 			}
 		}
 		if np.RemotePort == np.Protocol.DefaultPort() {
 			np.RemotePort = 0
 		}
 		if p.LocalPort != 0 {
-			np.Settings.Tunnel.LocalPort = Some(p.LocalPort)
+			np.Settings.Tunnel.LocalPort = settings.Some(p.LocalPort)
 		}
 		if p.KeepOpen {
-			np.Settings.Tunnel.KeepOpen = Some(true)
+			np.Settings.Tunnel.KeepOpen = settings.Some(true)
 		}
 		doc.Profiles = append(doc.Profiles, np)
 	}
 	for path, user := range v1.RDPUsernames {
-		r, err := parseResource(path)
+		r, err := gcename.ParseURL(path)
 		if err != nil || r.Zone == "" || r.Collection != "instances" || r.Name == "" || user == "" {
 			continue // not a VM path: nothing to attach it to (the v1 file is kept)
 		}
-		scope := InstanceScope(InstanceRef{Project: r.Project, Zone: r.Zone, Name: r.Name})
+		scope := settings.InstanceScope(r.Project, r.Zone, r.Name)
 		s := doc.Settings.Get(scope)
-		s.RDP.Username = Some(strings.TrimSpace(user))
+		s.RDP.Username = settings.Some(strings.TrimSpace(user))
 		if err := doc.Settings.Set(scope, s); err != nil {
 			return nil, err
 		}

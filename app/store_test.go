@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 )
 
 func newConfigStore(t *testing.T, dir string) *app.ConfigStore {
@@ -25,12 +26,12 @@ func newConfigStore(t *testing.T, dir string) *app.ConfigStore {
 
 func sampleProfile(name string) app.Profile {
 	return app.Profile{Name: name, Protocol: app.ProfileRDP,
-		Target: app.Target{Project: "acme-prod-web", Zone: "us-central1-a", Instance: "iis-prod-01"}}
+		Target: app.ProfileTarget{Project: "acme-prod-web", Zone: "us-central1-a", Instance: "iis-prod-01"}}
 }
 
 // addProfile appends a profile with a fixed ID in one Update.
 func storeAddProfile(ctx context.Context, s *app.ConfigStore, name string) error {
-	_, err := s.Update(ctx, func(d *app.Document) error {
+	_, err := s.Update(ctx, func(d *app.ConnectionsFile) error {
 		p := sampleProfile(name)
 		p.ID = strings.ReplaceAll(name, " ", "-")
 		d.Profiles = append(d.Profiles, p)
@@ -108,7 +109,7 @@ func TestConfigStoreUpdateErrorSavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	_, err := s.Update(ctx, func(d *app.Document) error {
+	_, err := s.Update(ctx, func(d *app.ConnectionsFile) error {
 		d.Profiles = nil
 		return boom
 	})
@@ -153,24 +154,24 @@ func TestConfigStoreMigratesV1(t *testing.T) {
 		got, want any
 	}{
 		{"sql protocol", sql.Protocol, app.ProfileRDP},
-		{"sql target", sql.Target, app.Target{Project: "acme-prod-web", Zone: "us-central1-a", Instance: "sql-prod-01"}},
+		{"sql target", sql.Target, app.ProfileTarget{Project: "acme-prod-web", Zone: "us-central1-a", Instance: "sql-prod-01"}},
 		{"sql remote port (the default is left out)", sql.RemotePort, 0},
-		{"sql rdp username", sql.Settings.RDP.Username, app.Some("dba")},
-		{"sql rdp domain", sql.Settings.RDP.Domain, app.Some("ACME")},
-		{"sql full screen", sql.Settings.RDP.FullScreen, app.Some(true)},
-		{"sql local port", sql.Settings.Tunnel.LocalPort, app.Some(13389)},
-		{"sql ssh username", sql.Settings.SSH.Username, app.Optional[string]{}},
+		{"sql rdp username", sql.Settings.RDP.Username, settings.Some("dba")},
+		{"sql rdp domain", sql.Settings.RDP.Domain, settings.Some("ACME")},
+		{"sql full screen", sql.Settings.RDP.FullScreen, settings.Some(true)},
+		{"sql local port", sql.Settings.Tunnel.LocalPort, settings.Some(13389)},
+		{"sql ssh username", sql.Settings.SSH.Username, settings.Optional[string]{}},
 		{"bastion protocol", ssh.Protocol, app.ProfileSSH},
 		{"bastion port", ssh.RemotePort, 2222},
-		{"bastion ssh username", ssh.Settings.SSH.Username, app.Some("alice")},
-		{"bastion rdp username", ssh.Settings.RDP.Username, app.Optional[string]{}},
+		{"bastion ssh username", ssh.Settings.SSH.Username, settings.Some("alice")},
+		{"bastion rdp username", ssh.Settings.RDP.Username, settings.Optional[string]{}},
 		{"grafana protocol (v1 tunnel)", port.Protocol, app.ProfilePort},
 		{"grafana port", port.RemotePort, 3000},
-		{"grafana keep open", port.Settings.Tunnel.KeepOpen, app.Some(true)},
+		{"grafana keep open", port.Settings.Tunnel.KeepOpen, settings.Some(true)},
 		{"dc-01 username moved to its VM level",
-			doc.Settings.Get(app.InstanceScope(app.InstanceRef{Project: "acme-corp-it", Zone: "europe-west1-b", Name: "dc-01"})).RDP.Username, app.Some("itadmin")},
+			doc.Settings.Get(app.InstanceRef{Project: "acme-corp-it", Zone: "europe-west1-b", Name: "dc-01"}.Scope()).RDP.Username, settings.Some("itadmin")},
 		{"iis-prod-01 username moved to its VM level",
-			doc.Settings.Get(app.InstanceScope(app.InstanceRef{Project: "acme-prod-web", Zone: "us-central1-a", Name: "iis-prod-01"})).RDP.Username, app.Some("webadmin")},
+			doc.Settings.Get(app.InstanceRef{Project: "acme-prod-web", Zone: "us-central1-a", Name: "iis-prod-01"}.Scope()).RDP.Username, settings.Some("webadmin")},
 		{"instance levels (the bad path dropped)", len(doc.Settings.Instances), 2},
 	}
 	for _, c := range checks {

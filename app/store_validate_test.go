@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 	"iapdesk/platform/atomicfile"
 )
 
@@ -92,7 +93,7 @@ func TestConfigStoreLoadValidates(t *testing.T) {
 func TestConfigStoreUpdateValidates(t *testing.T) {
 	s := newConfigStore(t, t.TempDir())
 	ctx := context.Background()
-	_, err := s.Update(ctx, func(d *app.Document) error {
+	_, err := s.Update(ctx, func(d *app.ConnectionsFile) error {
 		p := sampleProfile("evil")
 		p.ID = "p-evil"
 		p.Target.Project = "../../etc"
@@ -109,8 +110,8 @@ func TestConfigStoreUpdateValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scope := app.ZoneScope("acme-prod-web", "../x")
-	if err := ps.SaveSettings(ctx, scope, app.Settings{DisplayName: app.Some("x")}); !errors.Is(err, app.ErrInvalidScope) {
+	scope := settings.ZoneScope("acme-prod-web", "../x")
+	if err := ps.SaveSettings(ctx, scope, settings.Settings{DisplayName: settings.Some("x")}); !errors.Is(err, settings.ErrInvalidScope) {
 		t.Errorf("SaveSettings(%+v) = %v, want ErrInvalidScope", scope, err)
 	}
 }
@@ -126,7 +127,7 @@ func TestConfigStoreRevisionSaturates(t *testing.T) {
 		if err := os.WriteFile(s.Path(), []byte(doc), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		saved, err := s.Update(ctx, func(*app.Document) error { return nil })
+		saved, err := s.Update(ctx, func(*app.ConnectionsFile) error { return nil })
 		if err != nil {
 			t.Fatalf("Update at revision %d = %v", rev, err)
 		}
@@ -170,11 +171,11 @@ func TestConfigStoreKeepsUnknownMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	_, err := s.Update(ctx, func(d *app.Document) error {
+	_, err := s.Update(ctx, func(d *app.ConnectionsFile) error {
 		p, _ := d.Profile("p-1")
 		p.Name = "SQL production"
-		p.Settings.RDP.Width = app.Optional[int]{} // the last known rdp setting
-		d.Profiles = d.Profiles[:1]                // delete p-2
+		p.Settings.RDP.Width = settings.Optional[int]{} // the last known rdp setting
+		d.Profiles = d.Profiles[:1]                     // delete p-2
 		delete(d.Settings.Zones, "acme-prod-web/us-central1-a")
 		return nil
 	})
@@ -212,7 +213,7 @@ func TestConfigStoreKeepsUnknownMembers(t *testing.T) {
 		t.Errorf("saved file is not indented as usual:\n%s", raw)
 	}
 	// And it reads back, and the next save keeps the members still.
-	if _, err := s.Update(ctx, func(*app.Document) error { return nil }); err != nil {
+	if _, err := s.Update(ctx, func(*app.ConnectionsFile) error { return nil }); err != nil {
 		t.Fatalf("second Update = %v", err)
 	}
 	again, _ := os.ReadFile(s.Path())

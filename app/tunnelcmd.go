@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,9 +12,6 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/oauth2"
-
-	"iapdesk/auth"
 	"iapdesk/platform"
 	"iapdesk/tunnel"
 )
@@ -30,17 +26,11 @@ type TunnelOptions struct {
 	// ListenOnStdin forwards one connection over stdin/stdout (for ssh's
 	// ProxyCommand) instead of listening.
 	ListenOnStdin bool
-	// PSCEndpoint dials a Private Service Connect endpoint for the relay.
-	PSCEndpoint string
-	// URLOverride replaces the relay URL (--iap-tunnel-url-override).
-	URLOverride string
-	// AccessTokenFile is gcloud's --access-token-file.
-	AccessTokenFile string
 	// DisableConnectionCheck skips the test connection before listening.
 	DisableConnectionCheck bool
-	// InsecureSkipVerify turns off TLS verification of the relay
-	// (--iap-tunnel-insecure-disable-websocket-cert-check).
-	InsecureSkipVerify bool
+	// Dialer reaches the relay with the credentials' tokens (the
+	// composition root's: desk.Desk.Dialer). Required.
+	Dialer tunnel.ConnDialer
 	// Logger receives events; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -103,21 +93,6 @@ func listenWarning(addr net.Addr) string {
 		"can connect to this port. Use --local-host-port=localhost:PORT to accept connections from this computer only.", addr)
 }
 
-// NewDialer builds the relay dialer for the options' endpoint and token.
-func (o TunnelOptions) NewDialer(ts oauth2.TokenSource, log *slog.Logger) *tunnel.Dialer {
-	d := &tunnel.Dialer{
-		TokenSource: ts,
-		URL:         o.URLOverride,
-		PSCEndpoint: o.PSCEndpoint,
-		UserAgent:   Build().UserAgent(),
-		Logger:      log,
-	}
-	if o.InsecureSkipVerify {
-		d.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it, as in gcloud
-	}
-	return d
-}
-
 // RunTunnel is `iapdesk tunnel`: it forwards a local port (or stdin/stdout)
 // to the target until ctx is done or, with stdin, the connection ends.
 //
@@ -140,12 +115,10 @@ func RunTunnel(ctx context.Context, o TunnelOptions, stdio Stdio) error {
 			return err
 		}
 	}
-	ts, desc, err := auth.Resolve(ctx, auth.Config{AccessTokenFile: o.AccessTokenFile, Logger: log})
-	if err != nil {
-		return err
+	d := o.Dialer
+	if d == nil {
+		return errors.New("run tunnel: TunnelOptions.Dialer is nil")
 	}
-	log.Info("using credentials", slog.String("source", desc.String()))
-	d := o.NewDialer(ts, log)
 
 	if o.ListenOnStdin {
 		c, err := d.Dial(ctx, o.Target)
@@ -198,7 +171,7 @@ func tunnelCmdError(ctx context.Context, t tunnel.Target, err error) error {
 		return nil
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()),
 		errors.As(err, &op) && op.Op == "listen",
-		!fromRelay(err):
+		!fromRelay(err) && !fromAuth(err): // the token source fails inside a dial
 		return err
 	}
 	return TunnelError(t, err)

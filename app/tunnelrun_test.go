@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -60,21 +58,16 @@ func waitLine(t *testing.T, lines <-chan string, re *regexp.Regexp) []string {
 }
 
 // tunnelRelay is a relay routing vm-1:22 to an echo server, whose sessions
-// drop after 5 bytes from the client, and a token file for RunTunnel.
+// drop after 5 bytes from the client, and RunTunnel's options for it.
 func tunnelRelay(t *testing.T) (*relaytest.Server, app.TunnelOptions) {
 	t.Helper()
 	srv := relaytest.NewServer(relaytest.Config{Faults: relaytest.Faults{DropAfterRecv: []uint64{5}}})
 	t.Cleanup(srv.Close)
 	srv.Route(relaytest.VM("proj", "europe-west4-a", "vm-1", 22), echoBackend(t))
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte("tok\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	return srv, app.TunnelOptions{
-		Target:          tunnel.Target{Project: "proj", Zone: "europe-west4-a", Instance: "vm-1", Port: 22},
-		URLOverride:     srv.URL,
-		AccessTokenFile: tokenFile,
-		Logger:          testLog(t),
+		Target: tunnel.Target{Project: "proj", Zone: "europe-west4-a", Instance: "vm-1", Port: 22},
+		Dialer: &tunnel.Dialer{TokenSource: staticToken{}, URL: srv.URL},
+		Logger: testLog(t),
 	}
 }
 
@@ -123,9 +116,9 @@ func TestRunTunnelReportsLostSession(t *testing.T) {
 	if _, err := io.Copy(io.Discard, local); !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("local read after the session was lost = %v, want ECONNRESET", err)
 	}
-	waitLine(t, stderr.lines, regexp.MustCompile(`^ERROR: The tunnel to vm-1 \(port 22\) was interrupted and could not be resumed: `))
+	waitLine(t, stderr.lines, regexp.MustCompile(`^ERROR: The tunnel to vm-1 \(port 22\) was interrupted: the session could not be resumed`))
 	waitLine(t, stderr.lines, regexp.MustCompile(`^  fix: Connect again`))
-	waitLine(t, stderr.lines, regexp.MustCompile(`^  details: .*close 4001`))
+	waitLine(t, stderr.lines, regexp.MustCompile(`^  details: .*code 4001 \(SID_UNKNOWN\)`))
 
 	cancel()
 	if err := <-done; err != nil {
@@ -156,7 +149,7 @@ func TestRunTunnelStdinLostSession(t *testing.T) {
 	if !errors.As(err, &ue) || !errors.Is(err, tunnel.ErrSessionLost) {
 		t.Fatalf("RunTunnel --listen-on-stdin = %v, want a UserError for ErrSessionLost", err)
 	}
-	if !strings.Contains(ue.What, "could not be resumed") || ue.Fix == "" {
+	if !strings.Contains(ue.What, "was interrupted") || !strings.Contains(ue.Why, "could not be resumed") || ue.Fix == "" {
 		t.Errorf("UserError = %+v, want what happened and a fix", ue)
 	}
 }

@@ -7,13 +7,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
-
-	"google.golang.org/api/googleapi"
 )
 
 // Sentinel errors for conditions callers branch on. A *UserError built from
-// a Google API error wraps the matching sentinel and the *googleapi.Error,
-// so both errors.Is and errors.As work on it.
+// a Google API error wraps the matching sentinel and the *APIError, so both
+// errors.Is and errors.As work on it.
 var (
 	// ErrPermissionDenied reports an HTTP 403 that is not one of the more
 	// specific cases below: the caller lacks an IAM permission.
@@ -36,8 +34,11 @@ var (
 )
 
 // UserError is an error written for the person at the keyboard: what failed,
-// why, and what to do about it. Views display What, Why and Fix and show
-// Err (the raw error) under "Details"; they add no wording of their own.
+// why, and what to do about it. Packages tunnel and auth return typed
+// errors that state facts only; app turns them into What, Why and Fix here
+// (usererror.go, tunnelerror.go, autherror.go) and nowhere else. Views and
+// the CLI display What, Why and Fix once each, and under "Details" only what
+// the raw error adds to them (Details); they add no wording of their own.
 type UserError struct {
 	What string // what failed, e.g. "Cannot list VMs in project my-proj"
 	Why  string // the cause, in plain words
@@ -63,6 +64,91 @@ func (e *UserError) Error() string {
 // Unwrap returns the underlying error.
 func (e *UserError) Unwrap() error { return e.Err }
 
+// Details is what the underlying error adds to What, Why and Fix: close
+// codes, HTTP statuses, the server's own text, file paths. It is Err's
+// message less the parts (between ": ") already shown in What, Why or Fix,
+// or "" when nothing is left. The window shows it under "Details", the
+// command line after "details:".
+func (e *UserError) Details() string {
+	if e.Err == nil {
+		return ""
+	}
+	msg := e.Err.Error()
+	// Whole sentences first: Why is often the error's own text.
+	for _, s := range []string{e.Why, e.What} {
+		msg = cutFold(msg, s)
+	}
+	shown := strings.ToLower(e.What + "\n" + e.Why + "\n" + e.Fix)
+	var keep []string
+	for _, part := range splitParts(msg) {
+		part = strings.Trim(part, " ,;:.")
+		if part == "" || strings.Contains(shown, strings.ToLower(part)) {
+			continue
+		}
+		keep = append(keep, part)
+	}
+	return strings.Join(keep, ": ")
+}
+
+// Terminal lays e out for a terminal: "What: Why", then the fix and the
+// details (Details) on indented lines of their own, each escaped with
+// TerminalSafe: they quote e-mails, file names and servers' messages.
+func (e *UserError) Terminal() string {
+	msg := TerminalSafe(e.What)
+	if e.Why != "" {
+		msg += ": " + TerminalSafe(e.Why)
+	}
+	if e.Fix != "" {
+		msg += "\n  fix: " + TerminalSafe(e.Fix)
+	}
+	if d := e.Details(); d != "" {
+		msg += "\n  details: " + TerminalSafe(d)
+	}
+	return msg
+}
+
+// cutFold removes every occurrence of sub in s, ignoring case; sub shorter
+// than 4 bytes is left alone (it would cut words apart).
+func cutFold(s, sub string) string {
+	if len(sub) < 4 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if i+len(sub) <= len(s) && strings.EqualFold(s[i:i+len(sub)], sub) {
+			i += len(sub)
+			continue
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+// splitParts splits an error chain at ": " outside brackets, so that
+// "400 Bad Request (invalid_grant: expired)" stays one part.
+func splitParts(s string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		case ':':
+			if depth == 0 && i+1 < len(s) && s[i+1] == ' ' {
+				parts = append(parts, s[start:i])
+				start = i + 2
+				i++
+			}
+		}
+	}
+	return append(parts, s[start:])
+}
+
 // AsUserError returns err as a *UserError: the one already in err's chain
 // if there is one, otherwise a generic translation of err (Google API
 // errors, timeouts, network failures). It returns nil for a nil err.
@@ -73,6 +159,11 @@ func AsUserError(err error) *UserError {
 	var ue *UserError
 	if errors.As(err, &ue) {
 		return ue
+	}
+	// Before classify: a token source's failure reaches an API call inside
+	// a *url.Error, which would read as a network failure.
+	if u := authFailure("Cannot use your Google credentials", err, eitherSurface); u != nil {
+		return u
 	}
 	f, _ := classify(err)
 	switch f {
@@ -155,30 +246,29 @@ const (
 	failurePrecondition
 )
 
-// classify sorts err into a failure class. Compute sends the legacy
-// errors[] form, the google.rpc form (status + details) or both, and
-// sometimes a 403 with no parseable body; all are handled. The
-// *googleapi.Error is returned when there is one.
-func classify(err error) (failure, *googleapi.Error) {
-	var gerr *googleapi.Error
-	if errors.As(err, &gerr) {
-		switch gerr.Code {
+// classify sorts err into a failure class. The adapters in app/gce turn
+// Google's error forms (the legacy errors[] list, google.rpc details, a 403
+// without a body) into an *APIError, which is returned when there is one.
+func classify(err error) (failure, *APIError) {
+	var aerr *APIError
+	if errors.As(err, &aerr) {
+		switch aerr.Status {
 		case http.StatusUnauthorized:
-			return failureUnauthenticated, gerr
+			return failureUnauthenticated, aerr
 		case http.StatusForbidden:
 			switch {
-			case hasReason(gerr, "accessNotConfigured", "SERVICE_DISABLED"):
-				return failureAPIDisabled, gerr
-			case hasReason(gerr, "SECURITY_POLICY_VIOLATED") || strings.Contains(gerr.Body, "vpcServiceControlsUniqueIdentifier"):
-				return failureVPCSC, gerr
+			case errors.Is(aerr.Reason, ErrAPIDisabled):
+				return failureAPIDisabled, aerr
+			case errors.Is(aerr.Reason, ErrVPCServiceControls):
+				return failureVPCSC, aerr
 			}
-			return failureForbidden, gerr
+			return failureForbidden, aerr
 		case http.StatusNotFound:
-			return failureNotFound, gerr
+			return failureNotFound, aerr
 		case http.StatusPreconditionFailed:
-			return failurePrecondition, gerr
+			return failurePrecondition, aerr
 		}
-		return failureOther, gerr
+		return failureOther, aerr
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
@@ -194,42 +284,11 @@ func classify(err error) (failure, *googleapi.Error) {
 	return failureOther, nil
 }
 
-// hasReason reports whether gerr carries one of reasons, either as a legacy
-// errors[].reason or as the reason of a google.rpc.ErrorInfo detail.
-func hasReason(gerr *googleapi.Error, reasons ...string) bool {
-	match := func(r string) bool {
-		for _, want := range reasons {
-			if r == want {
-				return true
-			}
-		}
-		return false
-	}
-	for _, it := range gerr.Errors {
-		if match(it.Reason) {
-			return true
-		}
-	}
-	for _, d := range gerr.Details {
-		m, ok := d.(map[string]any)
-		if !ok {
-			continue
-		}
-		if t, _ := m["@type"].(string); !strings.HasSuffix(t, "google.rpc.ErrorInfo") {
-			continue
-		}
-		if r, _ := m["reason"].(string); match(r) {
-			return true
-		}
-	}
-	return false
-}
-
 // apiMessage is the server's own message for err, or err's text.
 func apiMessage(err error) string {
-	var gerr *googleapi.Error
-	if errors.As(err, &gerr) && gerr.Message != "" {
-		return gerr.Message
+	var aerr *APIError
+	if errors.As(err, &aerr) && aerr.Message != "" {
+		return aerr.Message
 	}
 	return err.Error()
 }

@@ -141,7 +141,7 @@ func (db *accountDB) loadLocked() (*accountState, error) {
 		return nil, &CorruptAccountsError{Path: db.path(), Err: err}
 	}
 	if st.Version != 1 {
-		return nil, fmt.Errorf("read account list %s: version %d is not supported by this iapdesk (upgrade iapdesk)", db.path(), st.Version)
+		return nil, fmt.Errorf("read account list %s: version %d: %w", db.path(), st.Version, ErrAccountsTooNew)
 	}
 	return &st, nil
 }

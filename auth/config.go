@@ -171,7 +171,7 @@ func (c Config) withDefaults() (Config, bool, error) {
 	if c.ConfigDir == "" && !memory {
 		dir, err := os.UserConfigDir()
 		if err != nil {
-			return c, false, fmt.Errorf("find config directory: %w (set %s)", err, EnvConfigDir)
+			return c, false, fmt.Errorf("find config directory: %w (%s is unset)", err, EnvConfigDir)
 		}
 		c.ConfigDir = filepath.Join(dir, "iapdesk")
 	}

@@ -86,7 +86,7 @@ func TestE2EChromiumSignIn(t *testing.T) {
 		wantPage string
 	}{
 		{"approve", false, false, nil, "Signed in to iapdesk as " + authtest.DefaultEmail},
-		{"deny", true, false, auth.ErrAccessDenied, "access was denied"},
+		{"deny", true, false, auth.ErrAccessDenied, "access_denied"},
 		{"state mismatch", false, true, auth.ErrStateMismatch, "state mismatch"},
 	}
 	for _, tc := range tests {

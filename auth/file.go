@@ -73,7 +73,7 @@ func readTokenFile(ctx context.Context, path string) ([]byte, error) {
 	// effects, such as rewinding a tape).
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("read access token file: %w (check --access-token-file)", err)
+		return nil, fmt.Errorf("read access token file: %w: %w", err, ErrNoToken)
 	}
 	if err := checkRegular(path, fi); err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func readTokenFile(ctx context.Context, path string) ([]byte, error) {
 	// Windows ignores it (opening a pipe there never waits).
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, fmt.Errorf("read access token file: %w (check --access-token-file)", err)
+		return nil, fmt.Errorf("read access token file: %w: %w", err, ErrNoToken)
 	}
 	defer f.Close()
 	if fi, err = f.Stat(); err != nil {

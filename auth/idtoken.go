@@ -83,7 +83,7 @@ func (m *Manager) userinfoEmail(ctx context.Context, accessToken string) (string
 		return "", fmt.Errorf("userinfo %s: %v: %w", u, err, ErrBadTokenResponse)
 	}
 	if !strings.Contains(info.Email, "@") {
-		return "", fmt.Errorf("userinfo %s: no email in the answer (was the email scope granted?): %w", u, ErrBadTokenResponse)
+		return "", fmt.Errorf("userinfo %s: no email in the answer: %w", u, ErrBadTokenResponse)
 	}
 	return info.Email, nil
 }

@@ -142,14 +142,12 @@ func (m *Manager) finishLogin(ctx context.Context, oc *oauth2.Config, state, ver
 		return Account{}, ErrStateMismatch
 	}
 	if e := q.Get("error"); e != "" {
-		if e == "access_denied" {
-			return Account{}, ErrAccessDenied
-		}
-		return Account{}, fmt.Errorf("the authorization server answered %q: %s", e, q.Get("error_description"))
+		// access_denied matches ErrAccessDenied.
+		return Account{}, &OAuthError{Op: "authorization", Code: e, Description: q.Get("error_description")}
 	}
 	code := q.Get("code")
 	if code == "" {
-		return Account{}, errors.New("the browser came back without an authorization code: start the sign-in again")
+		return Account{}, errors.New("redirect without an authorization code")
 	}
 	hctx := context.WithValue(ctx, oauth2.HTTPClient, m.cfg.HTTPClient)
 	tok, err := oc.Exchange(hctx, code, oauth2.VerifierOption(verifier))
@@ -246,7 +244,8 @@ func (rcv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	select {
 	case res := <-reply:
 		if res.err != nil {
-			writePage(w, http.StatusBadRequest, pageFailure, "Sign-in failed: "+res.err.Error())
+			// The error states what went wrong; iapdesk says what to do.
+			writePage(w, http.StatusBadRequest, pageFailure, "Sign-in failed: "+res.err.Error()+". Return to iapdesk.")
 			return
 		}
 		writePage(w, http.StatusOK, pageSuccess, "Signed in to iapdesk as "+res.acct.Email+

@@ -159,7 +159,7 @@ func (m *Manager) source(email string) *accountSource {
 // endpoint, deletes it from the Store and removes the account from the list.
 // If the account was active, none is active afterwards (as with gcloud). When
 // only the remote revocation fails (offline), the account is still removed
-// here and the error says how to revoke access by hand.
+// here and the error wraps ErrNotRevoked.
 func (m *Manager) Revoke(ctx context.Context, email string) error {
 	email = strings.ToLower(email)
 	st, err := m.db.load()
@@ -203,7 +203,7 @@ func (m *Manager) Revoke(ctx context.Context, email string) error {
 	}
 	m.log.Info("signed out", slog.String("account", email), slog.Bool("revoked", remoteErr == nil))
 	if remoteErr != nil {
-		return fmt.Errorf("sign out %s: removed here, but %w (revoke iapdesk's access by hand at https://myaccount.google.com/permissions)", email, remoteErr)
+		return fmt.Errorf("sign out %s: removed here: %w: %w", email, ErrNotRevoked, remoteErr)
 	}
 	return nil
 }
@@ -235,7 +235,8 @@ func (m *Manager) revokeRemote(ctx context.Context, token string) error {
 	if resp.StatusCode == http.StatusBadRequest && e.Error == "invalid_token" {
 		return nil
 	}
-	return fmt.Errorf("revoke at %s: HTTP %s (%s: %s)", m.cfg.Endpoints.RevokeURL, resp.Status, e.Error, e.Description)
+	return &OAuthError{Op: "revoke", URL: m.cfg.Endpoints.RevokeURL, StatusCode: resp.StatusCode, Status: resp.Status,
+		Code: e.Error, Description: e.Description}
 }
 
 // accountSource is the shared token source of one account. It keeps the

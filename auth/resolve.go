@@ -142,8 +142,8 @@ func describeADC(creds *google.Credentials) Description {
 
 // adcSource wraps ADC in the same cache as signed-in accounts. gcloud's user
 // credentials (authorized_user) are refreshed here, so they get the early
-// refresh and a "run gcloud auth application-default login again" error when
-// Google rejects them; other kinds keep the google library's refresh.
+// refresh and an *ADCError wrapping ErrSignInRequired when Google rejects
+// them; other kinds keep the google library's refresh.
 func (m *Manager) adcSource(creds *google.Credentials) (oauth2.TokenSource, error) {
 	var f adcFile
 	if creds.JSON != nil {
@@ -155,7 +155,7 @@ func (m *Manager) adcSource(creds *google.Credentials) (oauth2.TokenSource, erro
 			fetch: func(context.Context) (*oauth2.Token, error) {
 				tok, err := inner.Token()
 				if err != nil {
-					return nil, fmt.Errorf("application default credentials: %w", err)
+					return nil, &ADCError{Err: err}
 				}
 				return tok, nil
 			},
@@ -168,7 +168,7 @@ func (m *Manager) adcSource(creds *google.Credentials) (oauth2.TokenSource, erro
 		tokenURL = google.Endpoint.TokenURL
 	}
 	if err := checkEndpoint(tokenURL); err != nil {
-		return nil, fmt.Errorf("application default credentials token_uri %q: %w", tokenURL, err)
+		return nil, &ADCError{Err: fmt.Errorf("token_uri %q: %w", tokenURL, err)}
 	}
 	oc := &oauth2.Config{
 		ClientID:     f.ClientID,
@@ -179,11 +179,8 @@ func (m *Manager) adcSource(creds *google.Credentials) (oauth2.TokenSource, erro
 	return &cachedSource{
 		fetch: func(ctx context.Context) (*oauth2.Token, error) {
 			tok, err := refreshAccessToken(ctx, oc, m.cfg.HTTPClient, rt, m.cfg.Now)
-			if errors.Is(err, ErrSignInRequired) {
-				return nil, fmt.Errorf("application default credentials: %w; or run `gcloud auth application-default login` again", err)
-			}
 			if err != nil {
-				return nil, fmt.Errorf("application default credentials: %w", err)
+				return nil, &ADCError{Err: err}
 			}
 			logToken(m.log, "access token refreshed", "application-default", tok, m.cfg.Now())
 			return tok, nil

@@ -163,8 +163,10 @@ func TestResolveADCRefresh(t *testing.T) {
 	e.srv.RevokeAll()
 	e.clock.Advance(2 * time.Hour)
 	_, err = ts.Token()
-	if !errors.Is(err, auth.ErrSignInRequired) || !strings.Contains(err.Error(), "gcloud auth application-default login") {
-		t.Errorf("Token() with revoked ADC: error = %v, want ErrSignInRequired naming gcloud", err)
+	var adc *auth.ADCError
+	var oe *auth.OAuthError
+	if !errors.Is(err, auth.ErrSignInRequired) || !errors.As(err, &adc) || !errors.As(err, &oe) || oe.Code != "invalid_grant" {
+		t.Errorf("Token() with revoked ADC: error = %v, want an *ADCError wrapping an invalid_grant *OAuthError (ErrSignInRequired)", err)
 	}
 }
 

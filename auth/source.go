@@ -126,18 +126,16 @@ func fixExpiry(tok *oauth2.Token, now func() time.Time) {
 	}
 }
 
-// classifyTokenErr wraps a token endpoint failure: invalid_grant becomes
-// ErrSignInRequired, other OAuth errors keep Google's code and description,
-// transport failures stay as they are, and anything else (not JSON, no
-// access token) is ErrBadTokenResponse.
+// classifyTokenErr wraps a token endpoint failure: an OAuth error answer
+// becomes an *OAuthError (invalid_grant: ErrSignInRequired), transport
+// failures stay as they are, and anything else (not JSON, no access token)
+// is ErrBadTokenResponse.
 func classifyTokenErr(op, tokenURL string, err error) error {
 	var re *oauth2.RetrieveError
 	var ue *url.Error
 	switch {
-	case errors.As(err, &re) && re.ErrorCode == "invalid_grant":
-		return fmt.Errorf("%s at %s: %s: %w", op, tokenURL, describeRetrieve(re), ErrSignInRequired)
 	case errors.As(err, &re):
-		return fmt.Errorf("%s at %s: %s", op, tokenURL, describeRetrieve(re))
+		return oauthError(op, tokenURL, re)
 	case errors.As(err, &ue), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s at %s: %w", op, tokenURL, err)
 	default:
@@ -145,21 +143,14 @@ func classifyTokenErr(op, tokenURL string, err error) error {
 	}
 }
 
-// describeRetrieve formats an OAuth error without the response body (which
+// oauthError keeps an OAuth error answer without the response body (which
 // might echo request data).
-func describeRetrieve(re *oauth2.RetrieveError) string {
-	status := ""
+func oauthError(op, tokenURL string, re *oauth2.RetrieveError) *OAuthError {
+	e := &OAuthError{Op: op, URL: tokenURL, Code: re.ErrorCode, Description: re.ErrorDescription}
 	if re.Response != nil {
-		status = re.Response.Status
+		e.StatusCode, e.Status = re.Response.StatusCode, re.Response.Status
 	}
-	switch {
-	case re.ErrorCode != "" && re.ErrorDescription != "":
-		return fmt.Sprintf("%s (%s: %s)", status, re.ErrorCode, re.ErrorDescription)
-	case re.ErrorCode != "":
-		return fmt.Sprintf("%s (%s)", status, re.ErrorCode)
-	default:
-		return "HTTP " + status
-	}
+	return e
 }
 
 // logToken records a refresh without the token itself.

@@ -54,7 +54,8 @@ type RDPOptions struct {
 	CertFingerprint   string // for CertPin: "sha256:<hex>"
 }
 
-// Audio says where the session's sound is played.
+// Audio says where the session's sound is played. Its text form ("local",
+// "remote", "off") is the rdp.audio setting's value.
 type Audio int
 
 const (
@@ -62,6 +63,47 @@ const (
 	AudioRemote              // leave it on the remote computer
 	AudioOff                 // do not play it
 )
+
+// audioNames are the Audio values' names, in order.
+var audioNames = [...]string{"local", "remote", "off"}
+
+// AudioNames lists the names of the Audio values, in order.
+func AudioNames() []string { return audioNames[:] }
+
+// String returns the name: "local", "remote" or "off".
+func (a Audio) String() string {
+	if a < AudioLocal || a > AudioOff {
+		return fmt.Sprintf("audio(%d)", int(a))
+	}
+	return audioNames[a]
+}
+
+// ParseAudio reads a name String returns.
+func ParseAudio(s string) (Audio, error) {
+	for i, n := range audioNames {
+		if s == n {
+			return Audio(i), nil
+		}
+	}
+	return 0, fmt.Errorf("audio %q: want local, remote or off", s)
+}
+
+// MarshalText returns the name.
+func (a Audio) MarshalText() ([]byte, error) {
+	if a < AudioLocal || a > AudioOff {
+		return nil, fmt.Errorf("audio %d: unknown", int(a))
+	}
+	return []byte(a.String()), nil
+}
+
+// UnmarshalText reads a name.
+func (a *Audio) UnmarshalText(b []byte) error {
+	v, err := ParseAudio(string(b))
+	if err == nil {
+		*a = v
+	}
+	return err
+}
 
 // CertPolicy says how the client treats the server's TLS certificate. The
 // tunnel already authenticates the VM through IAP and the certificate of a

@@ -134,7 +134,7 @@ func RemminaProfile(spec RDPSpec) (string, error) {
 	} else {
 		kv("viewmode", "1")
 	}
-	kv("sound", [...]string{"local", "remote", "off"}[o.Audio])
+	kv("sound", o.Audio.String())
 	kv("disableclipboard", boolDigit(o.NoClipboard))
 	for _, d := range o.Drives {
 		if d.Path != "*" { // Remmina shares one folder

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"iapdesk/internal/gcename"
 )
 
 // SSHSpec describes an ssh session to a VM, either through a local tunnel
@@ -67,9 +69,6 @@ func (t TunnelCommand) Argv() []string {
 }
 
 var (
-	// gceNameRE matches instance, project and zone names (RFC 1035 labels;
-	// project ids may also hold "domain.com:" prefixes).
-	gceNameRE     = regexp.MustCompile(`^[a-z][a-z0-9.:-]{0,99}$`)
 	instanceIDRE  = regexp.MustCompile(`^[0-9]{1,20}$`)
 	hostAliasRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 	sshUserRE     = regexp.MustCompile(`^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$`)
@@ -81,8 +80,13 @@ func (t TunnelCommand) validate() error {
 	if t.Executable == "" || !filepath.IsAbs(t.Executable) && !isWindowsAbs(t.Executable) {
 		return fmt.Errorf("ProxyCommand: iapdesk path %q is not absolute", t.Executable)
 	}
-	for _, f := range []struct{ what, v string }{{"instance", t.Instance}, {"project", t.Project}, {"zone", t.Zone}} {
-		if !gceNameRE.MatchString(f.v) {
+	// Compute Engine's names, as the rest of iapdesk checks them: a
+	// project ID or number, a zone, a VM's name or numeric ID.
+	for _, f := range []struct {
+		what, v string
+		ok      func(string) bool
+	}{{"instance", t.Instance, gcename.IsInstance}, {"project", t.Project, gcename.IsProject}, {"zone", t.Zone, gcename.IsName}} {
+		if !f.ok(f.v) {
 			return fmt.Errorf("ProxyCommand: %s %q is not a Compute Engine name", f.what, f.v)
 		}
 	}

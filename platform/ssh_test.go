@@ -55,13 +55,13 @@ func TestSSHArgs(t *testing.T) {
 		{
 			name: "proxy command on windows", goos: "windows",
 			mod: func(s *SSHSpec) {
-				s.Proxy = &TunnelCommand{Executable: `C:\Program Files\iapdesk\iapdesk.exe`, Instance: "vm-1", Project: "p-1", Zone: "us-east1-c", Port: 2222}
+				s.Proxy = &TunnelCommand{Executable: `C:\Program Files\iapdesk\iapdesk.exe`, Instance: "vm-1", Project: "proj-1", Zone: "us-east1-c", Port: 2222}
 				s.KeyFile = `C:\Users\Al Ice\.ssh\key`
 				s.KnownHostsFile = `C:\Users\Al Ice\AppData\Roaming\iapdesk\known_hosts`
 			},
 			want: []string{"-i", `C:\Users\Al Ice\.ssh\key`, "-o", "IdentitiesOnly=yes",
 				"-o", "HostKeyAlias=compute.4711", "-o", `UserKnownHostsFile="C:\\Users\\Al Ice\\AppData\\Roaming\\iapdesk\\known_hosts"`,
-				"-o", `ProxyCommand="C:\Program Files\iapdesk\iapdesk.exe" tunnel vm-1 2222 --project p-1 --zone us-east1-c --listen-on-stdin`,
+				"-o", `ProxyCommand="C:\Program Files\iapdesk\iapdesk.exe" tunnel vm-1 2222 --project proj-1 --zone us-east1-c --listen-on-stdin`,
 				"alice@vm-1"},
 		},
 	}
@@ -96,9 +96,11 @@ func TestSSHArgsInvalid(t *testing.T) {
 		{"bad option", func(s *SSHSpec) { s.Options = []string{"-F/dev/null"} }},
 		{"strict value", func(s *SSHSpec) { s.StrictHostKeyChecking = "maybe" }},
 		{"relative proxy executable", func(s *SSHSpec) {
-			s.Proxy = &TunnelCommand{Executable: "iapdesk", Instance: "a", Project: "b", Zone: "c"}
+			s.Proxy = &TunnelCommand{Executable: "iapdesk", Instance: "a", Project: "my-project", Zone: "c"}
 		}},
-		{"proxy instance with space", func(s *SSHSpec) { s.Proxy = &TunnelCommand{Executable: "/x", Instance: "a b", Project: "b", Zone: "c"} }},
+		{"proxy instance with space", func(s *SSHSpec) {
+			s.Proxy = &TunnelCommand{Executable: "/x", Instance: "a b", Project: "my-project", Zone: "c"}
+		}},
 		{"control in command", func(s *SSHSpec) { s.Command = []string{"a\x00"} }},
 	}
 	if _, err := SSHArgs("linux", ok); err != nil {
@@ -168,14 +170,18 @@ func TestProxyCommandLine(t *testing.T) {
 		tc   TunnelCommand
 		want string
 	}{
-		{"linux", TunnelCommand{Executable: "/usr/bin/iapdesk", Instance: "vm", Project: "p", Zone: "z"},
-			"/usr/bin/iapdesk tunnel vm 22 --project p --zone z --listen-on-stdin"},
-		{"darwin", TunnelCommand{Executable: "/Applications/iap desk.app/Contents/MacOS/it's", Instance: "vm", Project: "p", Zone: "z", Port: 2222},
-			`'/Applications/iap desk.app/Contents/MacOS/it'\''s' tunnel vm 2222 --project p --zone z --listen-on-stdin`},
-		{"linux", TunnelCommand{Executable: "/home/u/100%/iapdesk", Instance: "vm", Project: "example.com:p", Zone: "z"},
-			"/home/u/100%%/iapdesk tunnel vm 22 --project example.com:p --zone z --listen-on-stdin"},
-		{"windows", TunnelCommand{Executable: `C:\Program Files\iapdesk\iapdesk.exe`, Instance: "vm", Project: "p", Zone: "z"},
-			`"C:\Program Files\iapdesk\iapdesk.exe" tunnel vm 22 --project p --zone z --listen-on-stdin`},
+		{"linux", TunnelCommand{Executable: "/usr/bin/iapdesk", Instance: "vm", Project: "my-project", Zone: "z"},
+			"/usr/bin/iapdesk tunnel vm 22 --project my-project --zone z --listen-on-stdin"},
+		{"darwin", TunnelCommand{Executable: "/Applications/iap desk.app/Contents/MacOS/it's", Instance: "vm", Project: "my-project", Zone: "z", Port: 2222},
+			`'/Applications/iap desk.app/Contents/MacOS/it'\''s' tunnel vm 2222 --project my-project --zone z --listen-on-stdin`},
+		{"linux", TunnelCommand{Executable: "/home/u/100%/iapdesk", Instance: "vm", Project: "example.com:my-project", Zone: "z"},
+			"/home/u/100%%/iapdesk tunnel vm 22 --project example.com:my-project --zone z --listen-on-stdin"},
+		{"windows", TunnelCommand{Executable: `C:\Program Files\iapdesk\iapdesk.exe`, Instance: "vm", Project: "my-project", Zone: "z"},
+			`"C:\Program Files\iapdesk\iapdesk.exe" tunnel vm 22 --project my-project --zone z --listen-on-stdin`},
+		// A project number and a VM's numeric ID, which iap-rdp links name
+		// (package gcename: the one definition of these names).
+		{"linux", TunnelCommand{Executable: "/usr/bin/iapdesk", Instance: "4567890123456789012", Project: "123456789012", Zone: "z"},
+			"/usr/bin/iapdesk tunnel 4567890123456789012 22 --project 123456789012 --zone z --listen-on-stdin"},
 	}
 	for _, tc := range tests {
 		got, err := ProxyCommandLine(tc.goos, tc.tc)

@@ -267,7 +267,7 @@ func waitHandshakes(t *testing.T, srv *relaytest.Server, n int) {
 }
 
 // 11. A refused reconnect (4001, 4002, 4074) ends the stream at once with
-// ErrSessionLost and a "could not be resumed" message.
+// ErrSessionLost (app.UserError says "could not be resumed").
 func TestChecklist11ReconnectRefused(t *testing.T) {
 	for _, code := range []int{4001, 4002, 4074} {
 		t.Run(itoa(code), func(t *testing.T) {
@@ -277,8 +277,9 @@ func TestChecklist11ReconnectRefused(t *testing.T) {
 			c := dial(t, newDialer(t, srv), vm)
 			_, _ = c.Write(make([]byte, 100))
 			err := readErr(t, c)
-			if !errors.Is(err, tunnel.ErrSessionLost) || !strings.Contains(err.Error(), "could not be resumed") {
-				t.Fatalf("Read = %v, want ErrSessionLost", err)
+			var ce *tunnel.CloseError
+			if !errors.Is(err, tunnel.ErrSessionLost) || !errors.As(err, &ce) || ce.Code != code || !strings.Contains(err.Error(), itoa(code)) {
+				t.Fatalf("Read = %v, want ErrSessionLost from a *CloseError %d naming its code", err, code)
 			}
 			if n := len(srv.Handshakes()); n != 2 {
 				t.Errorf("%d handshakes, want 2 (no retry after %d)", n, code)
@@ -318,7 +319,11 @@ func TestChecklist13NotAuthorized(t *testing.T) {
 	if !errors.Is(err, tunnel.ErrNotAuthorized) {
 		t.Fatalf("Dial = %v, want ErrNotAuthorized", err)
 	}
-	for _, want := range []string{"permission denied", "roles/iap.tunnelResourceAccessor", "proj-1/europe-west1-b/vm-1:22"} {
+	var ce *tunnel.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4033 || ce.Reason != "permission denied" || ce.Target != vm {
+		t.Errorf("Dial = %#v, want a *CloseError with code 4033, the relay's reason and the target", err)
+	}
+	for _, want := range []string{"permission denied", "4033", "proj-1/europe-west1-b/vm-1:22"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -335,9 +340,9 @@ func TestChecklist14DistinctFailures(t *testing.T) {
 		is   error
 		want string
 	}{
-		{4003, tunnel.ErrBackendUnreachable, "35.235.240.0/20"},
-		{4047, tunnel.ErrInstanceNotFound, "could not find instance vm-1"},
-		{4051, tunnel.ErrInstanceNotFound, "could not find instance vm-1"},
+		{4003, tunnel.ErrBackendUnreachable, "FAILED_TO_CONNECT_TO_BACKEND"},
+		{4047, tunnel.ErrInstanceNotFound, "LOOKUP_FAILED"},
+		{4051, tunnel.ErrInstanceNotFound, "LOOKUP_FAILED_RECONNECT"},
 	}
 	for _, tc := range tests {
 		t.Run(itoa(tc.code), func(t *testing.T) {
@@ -377,8 +382,9 @@ func TestChecklist15RelayEnds(t *testing.T) {
 	}
 }
 
-// 16. HTTP 403 gives the permissions-or-proxy hint, 401 one token refresh,
-// 429 and 5xx are retried with backoff.
+// 16. HTTP 403 is a *HandshakeError naming the status (app.UserError gives
+// the permissions-or-proxy hint), 401 one token refresh, 429 and 5xx are
+// retried with backoff.
 func TestChecklist16HTTPStatus(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -415,8 +421,9 @@ func TestChecklist16HTTPStatus(t *testing.T) {
 	}
 	srv := startRelay(t, false, startBackend(t, echo), relaytest.Config{Faults: relaytest.Faults{HTTPStatus: []int{403}}})
 	_, err := newDialer(t, srv).Dial(context.Background(), vm)
-	if err == nil || !strings.Contains(err.Error(), "proxy") || !strings.Contains(err.Error(), "permissions") {
-		t.Errorf("403 error %q lacks the permissions-or-proxy hint", err)
+	var he *tunnel.HandshakeError
+	if !errors.As(err, &he) || he.StatusCode != 403 || !strings.Contains(err.Error(), "403") {
+		t.Errorf("403 error %q is not a *HandshakeError naming the status", err)
 	}
 }
 

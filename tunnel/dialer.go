@@ -192,7 +192,7 @@ func clientTLS(cfg *tls.Config) (*tls.Config, error) {
 	}
 	pem, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("read SSL_CERT_FILE: %w (unset it or point it at a PEM bundle)", err)
+		return nil, fmt.Errorf("read SSL_CERT_FILE: %w", err)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
@@ -408,7 +408,7 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 	}
 	if ws.Subprotocol() != Subprotocol {
 		ws.CloseNow()
-		return nil, fmt.Errorf("%w: %s did not accept subprotocol %s (check --iap-tunnel-url-override)", ErrNotRelay, redact(rawURL), Subprotocol)
+		return nil, fmt.Errorf("%w: %s did not accept subprotocol %s", ErrNotRelay, redact(rawURL), Subprotocol)
 	}
 	// Relay messages are at most 16394 bytes; a larger limit lets us read and
 	// report oversized frames ourselves instead of a bare 1009 close.

@@ -6,46 +6,48 @@ import (
 )
 
 // Sentinel errors for conditions callers branch on. Errors returned by this
-// package wrap one of them; test with errors.Is.
+// package wrap one of them; test with errors.Is. Like io's and net's, their
+// messages state the condition only: what the user should do about it is
+// the caller's to say (in iapdesk, app.UserError).
 var (
 	// ErrNotAuthorized reports that IAP refused access (close 4033): the
 	// caller lacks roles/iap.tunnelResourceAccessor or fails an access level.
-	ErrNotAuthorized = errors.New("IAP denied access")
+	ErrNotAuthorized = errors.New("not authorized by IAP")
 	// ErrUpgradeForbidden reports HTTP 403 on the WebSocket upgrade: missing
 	// permissions, or a proxy that blocks WebSockets.
-	ErrUpgradeForbidden = errors.New("IAP refused the WebSocket upgrade")
+	ErrUpgradeForbidden = errors.New("websocket upgrade forbidden")
 	// ErrUnauthenticated reports that the relay rejected the access token
 	// (HTTP 401) even after a fresh one was fetched.
-	ErrUnauthenticated = errors.New("IAP rejected the credentials")
+	ErrUnauthenticated = errors.New("access token rejected")
 	// ErrInstanceNotFound reports that IAP could not find the target
 	// (close 4047 or 4051): wrong project, zone, name or interface.
-	ErrInstanceNotFound = errors.New("IAP could not find the instance")
+	ErrInstanceNotFound = errors.New("target not found")
 	// ErrBackendUnreachable reports that IAP could not connect to the port on
 	// the VM (close 4003): firewall, nothing listening, or the VM is down.
-	ErrBackendUnreachable = errors.New("IAP could not connect to the instance")
+	ErrBackendUnreachable = errors.New("target port unreachable from the relay")
 	// ErrSessionLost reports that the tunnel dropped and could not be
 	// resumed (close 4001, 4002, 4074, or the reconnect budget was spent).
-	ErrSessionLost = errors.New("the IAP tunnel was interrupted and could not be resumed")
+	ErrSessionLost = errors.New("tunnel session could not be resumed")
 	// ErrRelay reports an unspecified relay failure (close 4000 after retries,
 	// HTTP 5xx or 429 after the retry budget).
-	ErrRelay = errors.New("the IAP relay failed")
+	ErrRelay = errors.New("relay error")
 	// ErrProtocol reports a relay v4 protocol violation by either side:
 	// malformed frames, data before the session ID, an ACK for bytes never
 	// sent, or a relay complaint about our frames (close 4005–4008, 4013).
 	ErrProtocol = errors.New("relay protocol violation")
 	// ErrNotRelay reports that the endpoint is not an IAP relay (HTTP 400 or
-	// 404, or no relay subprotocol): usually a wrong --iap-tunnel-url-override.
-	ErrNotRelay = errors.New("the endpoint is not an IAP relay")
+	// 404, or no relay subprotocol): usually a wrong relay URL override.
+	ErrNotRelay = errors.New("not an IAP relay")
 	// ErrClosed is returned by operations on a Conn after Close.
 	ErrClosed = errors.New("use of closed tunnel connection")
 	// ErrUntrustedCertificate reports that the relay's TLS certificate failed
 	// verification: typically a TLS-inspecting proxy whose CA is not trusted,
 	// or an address that is not the relay. *CertificateError unwraps to it.
-	ErrUntrustedCertificate = errors.New("the IAP relay's TLS certificate is not trusted")
+	ErrUntrustedCertificate = errors.New("untrusted relay certificate")
 	// ErrNoAnswer reports that the relay (or something in its place)
 	// accepted the TCP connection but did not complete the handshake (TLS,
 	// WebSocket upgrade, session ID) within Dialer.HandshakeTimeout.
-	ErrNoAnswer = errors.New("the IAP relay accepted the connection but did not answer")
+	ErrNoAnswer = errors.New("no answer from the relay")
 )
 
 // CertificateError reports a relay certificate that failed verification. It
@@ -56,8 +58,9 @@ type CertificateError struct {
 	Err  error
 }
 
+// Error names the host and the verification error.
 func (e *CertificateError) Error() string {
-	return fmt.Sprintf("TLS certificate of %s is not trusted: %v", e.Host, e.Err)
+	return fmt.Sprintf("untrusted certificate for %s: %v", e.Host, e.Err)
 }
 
 // Unwrap returns ErrUntrustedCertificate and the verification error.
@@ -111,36 +114,52 @@ func closeActionFor(code int) closeAction {
 
 // CloseError is a relay close code that ended (or, for retryable codes,
 // interrupted) a tunnel. It unwraps to the sentinel for its code, so
-// errors.Is(err, ErrNotAuthorized) works, and its message says what to do.
+// errors.Is(err, ErrNotAuthorized) works. Its message states the code, its
+// name and the relay's reason; what to do about it is the caller's to say.
 type CloseError struct {
 	Code   int
-	Reason string // the relay's close reason, shown to the user
+	Reason string // the relay's close reason, as sent
 	Target Target
 }
 
+// Error names the target, the code and the relay's reason, e.g. "relay
+// closed the tunnel to p/z/vm:22 with code 4033 (NOT_AUTHORIZED): denied".
 func (e *CloseError) Error() string {
-	t := e.Target
-	reason := ""
+	msg := fmt.Sprintf("relay closed the tunnel to %s with code %d", e.Target, e.Code)
+	if name := CloseCodeName(e.Code); name != "" {
+		msg += " (" + name + ")"
+	}
 	if e.Reason != "" {
-		reason = ": " + e.Reason
+		msg += ": " + e.Reason
 	}
-	switch e.Code {
-	case CodeNotAuthorized:
-		return fmt.Sprintf("IAP denied access to %s%s (close %d). Make sure you have roles/iap.tunnelResourceAccessor on the instance or project (gcloud projects add-iam-policy-binding %s --member=user:EMAIL --role=roles/iap.tunnelResourceAccessor) and meet any access-level policy",
-			t, reason, e.Code, t.Project)
-	case CodeFailedToConnect:
-		return fmt.Sprintf("IAP could not reach port %d on %s%s (close %d). Check that a firewall rule allows ingress from 35.235.240.0/20 on TCP port %d (gcloud compute firewall-rules create allow-iap-%d --network=NETWORK --direction=INGRESS --allow=tcp:%d --source-ranges=35.235.240.0/20) and that the service is listening",
-			t.Port, t.name(), reason, e.Code, t.Port, t.Port, t.Port)
-	case CodeLookupFailed, CodeLookupFailedReconnect:
-		return fmt.Sprintf("IAP could not find %s%s (close %d). Check the project, zone, instance name and network interface", t.describe(), reason, e.Code)
-	case CodeSIDUnknown, CodeSIDInUse, CodeFailedToRewind:
-		return fmt.Sprintf("the IAP tunnel to %s was interrupted and could not be resumed%s (close %d); the TCP connection was closed. Connect again", t, reason, e.Code)
-	case CodeErrorUnknown:
-		return fmt.Sprintf("the IAP relay failed%s (close %d) and kept failing on retry; try again later", reason, e.Code)
-	case CodeBadAck, CodeInvalidAck, CodeInvalidOpcode, CodeInvalidTag, CodeInvalidData:
-		return fmt.Sprintf("the IAP relay rejected this client's frames%s (close %d); this is a bug in iapdesk, please report it with a -v log", reason, e.Code)
-	}
-	return fmt.Sprintf("the IAP relay closed the tunnel to %s%s (close %d)", t, reason, e.Code)
+	return msg
+}
+
+// CloseCodeName is the name of a relay close code (relay-v4.md §4), e.g.
+// "NOT_AUTHORIZED" for 4033, or "" for a code without one.
+func CloseCodeName(code int) string {
+	return closeCodeNames[code]
+}
+
+var closeCodeNames = map[int]string{
+	CodeNormal:                 "NORMAL",
+	CodeAbnormal:               "ABNORMAL_CLOSURE",
+	CodeErrorUnknown:           "ERROR_UNKNOWN",
+	CodeSIDUnknown:             "SID_UNKNOWN",
+	CodeSIDInUse:               "SID_IN_USE",
+	CodeFailedToConnect:        "FAILED_TO_CONNECT_TO_BACKEND",
+	CodeReauthenticationNeeded: "REAUTHENTICATION_REQUIRED",
+	CodeBadAck:                 "BAD_ACK",
+	CodeInvalidAck:             "INVALID_ACK",
+	CodeInvalidOpcode:          "INVALID_WEBSOCKET_OPCODE",
+	CodeInvalidTag:             "INVALID_TAG",
+	CodeDestinationWriteFailed: "DESTINATION_WRITE_FAILED",
+	CodeDestinationReadFailed:  "DESTINATION_READ_FAILED",
+	CodeInvalidData:            "INVALID_DATA",
+	CodeNotAuthorized:          "NOT_AUTHORIZED",
+	CodeLookupFailed:           "LOOKUP_FAILED",
+	CodeLookupFailedReconnect:  "LOOKUP_FAILED_RECONNECT",
+	CodeFailedToRewind:         "FAILED_TO_REWIND",
 }
 
 // Unwrap returns the sentinel error for the close code, or nil.
@@ -162,24 +181,23 @@ func (e *CloseError) Unwrap() error {
 	return nil
 }
 
-// HandshakeError is an HTTP failure of the WebSocket upgrade (relay-v4.md §4.1).
+// HandshakeError is an HTTP failure of the WebSocket upgrade (relay-v4.md
+// §4.1). It unwraps to ErrUnauthenticated (401), ErrUpgradeForbidden (403),
+// ErrRelay (429, 5xx) or ErrNotRelay (anything else).
 type HandshakeError struct {
 	StatusCode int
-	Status     string
+	Status     string // e.g. "403 Forbidden"
 	URL        string // without the query, which names the target
 	sentinel   error
 }
 
+// Error names the URL and the HTTP status.
 func (e *HandshakeError) Error() string {
-	switch e.StatusCode {
-	case 401:
-		return fmt.Sprintf("IAP rejected the access token (HTTP 401 from %s). Sign in again (iapdesk auth login), or check --access-token-file / Application Default Credentials (gcloud auth application-default login)", e.URL)
-	case 403:
-		return fmt.Sprintf("IAP refused the WebSocket upgrade (HTTP 403 from %s). This may be missing permissions (roles/iap.tunnelResourceAccessor) or a proxy blocking WebSockets", e.URL)
-	case 400, 404:
-		return fmt.Sprintf("%s answered HTTP %d to the WebSocket upgrade: it is not an IAP relay v4 endpoint. Check --iap-tunnel-url-override", e.URL, e.StatusCode)
+	status := e.Status
+	if status == "" {
+		status = fmt.Sprint(e.StatusCode)
 	}
-	return fmt.Sprintf("IAP relay at %s answered %s", e.URL, e.Status)
+	return fmt.Sprintf("websocket upgrade at %s: HTTP %s", e.URL, status)
 }
 
 // Unwrap returns the sentinel for the status code.

@@ -72,31 +72,12 @@ func (t Target) iface() string {
 	return t.Interface
 }
 
-// name is the instance or host name alone.
-func (t Target) name() string {
-	if t.hostBased() {
-		return t.Host
-	}
-	return t.Instance
-}
-
 // String is project/zone/instance:port, or project/region/network/host:port.
 func (t Target) String() string {
 	if t.hostBased() {
 		return fmt.Sprintf("%s/%s/%s/%s:%d", t.Project, t.Region, t.Network, t.Host, t.Port)
 	}
 	return fmt.Sprintf("%s/%s/%s:%d", t.Project, t.Zone, t.Instance, t.Port)
-}
-
-func (t Target) describe() string {
-	if t.hostBased() {
-		g := ""
-		if t.DestGroup != "" {
-			g = ", destination group " + t.DestGroup
-		}
-		return fmt.Sprintf("host %s in %s/%s network %s%s", t.Host, t.Project, t.Region, t.Network, g)
-	}
-	return fmt.Sprintf("instance %s in %s/%s (interface %s)", t.Instance, t.Project, t.Zone, t.iface())
 }
 
 // DefaultURL is the relay's base URL.

@@ -1,11 +1,11 @@
 package views
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -14,129 +14,111 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 	"iapdesk/platform"
 )
 
-// connectTarget is what a connection's saved settings and password belong
-// to: a VM, or a saved profile of it.
-type connectTarget struct {
-	ref       app.InstanceRef
-	profileID string // "" for a plain connection to the VM
-}
-
-// secret is the keyring key of the target's RDP password.
-func (t connectTarget) secret() app.SecretKey {
-	if t.profileID != "" {
-		return app.ProfileSecret(t.profileID)
-	}
-	return app.InstanceSecret(t.ref)
-}
-
 // connect opens a tunnel to inst and starts the client for proto (RDP for
 // Windows and SSH for Linux with ProtocolAuto), with client for
-// ProtocolApp. The request comes from the VM's inherited settings and the
-// keyring (Profiles.InstanceRequest). UI thread.
+// ProtocolApp. The connector completes the request from the VM's inherited
+// settings and the keyring, publishes the SSH key and asks for missing RDP
+// credentials with the window's dialog (app.Connector). UI thread.
 func (w *Window) connect(inst app.Instance, proto app.Protocol, port int, client *platform.App) {
+	req := app.Request{Instance: inst, Protocol: proto, Port: port}
+	if client != nil {
+		req.App = *client
+	}
+	w.dial("Connecting to "+inst.Name, req)
+}
+
+// connectProfile connects with a saved profile: its target, protocol, port,
+// settings and password. The VM comes from the explorer when it is loaded
+// there; otherwise the connector reads it. UI thread.
+func (w *Window) connectProfile(p app.Profile) {
 	svc := w.svc
 	if svc == nil {
 		return
 	}
-	w.run("Connecting to "+inst.Name, func(ctx context.Context) error {
-		req := app.Request{Instance: inst, Protocol: proto, Port: port, SSH: svc.SSH}
-		if svc.Profiles != nil {
-			var err error
-			if req, err = svc.Profiles.InstanceRequest(ctx, inst, proto, port); err != nil {
-				return err
-			}
-		}
-		if client != nil {
-			req.App = *client
-		}
-		return w.dial(ctx, svc, req, connectTarget{ref: inst.InstanceRef})
-	})
+	req := app.Request{ProfileID: p.ID}
+	if in, ok := svc.Explorer.Unfiltered().Instance(p.Target.InstanceRef()); ok && !p.Target.OnPrem() {
+		req.Instance = *in
+	}
+	w.dial("Connecting to "+p.Name, req)
 }
 
-// connectProfile connects with a saved profile (Profiles.Request). UI
-// thread.
-func (w *Window) connectProfile(p app.Profile) {
+// dial connects off the UI thread and shows where a tunnel-only
+// connection listens. A credentials dialog the user cancelled is no error.
+// UI thread.
+func (w *Window) dial(what string, req app.Request) {
 	svc := w.svc
-	if svc == nil || svc.Profiles == nil {
+	if svc == nil {
 		return
 	}
-	inv := svc.Explorer.Unfiltered()
-	w.run("Connecting to "+p.Name, func(ctx context.Context) error {
-		req, err := svc.Profiles.Request(ctx, p.ID, inv)
+	w.run(what, func(ctx context.Context) error {
+		s, err := svc.Connector.Connect(ctx, req, credentialDialog{w})
+		if errors.Is(err, errPromptCancelled) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		return w.dial(ctx, svc, req, connectTarget{ref: p.Target.InstanceRef(), profileID: p.ID})
+		if s.Request.Protocol == app.ProtocolTunnel {
+			w.do(func() { w.showTunnelOpen(s) })
+		}
+		return nil
 	})
 }
 
-// dial prepares SSH (publishing the key), connects, and asks for RDP
-// credentials when app needs them. Off the UI thread.
-func (w *Window) dial(ctx context.Context, svc *Services, req app.Request, target connectTarget) error {
-	if isSSH(req) {
-		var err error
-		if req, err = w.prepareSSH(ctx, svc, req, target); err != nil {
-			return err
+// errPromptCancelled is the credentials dialog's Cancel.
+var errPromptCancelled = fmt.Errorf("credentials dialog cancelled: %w", app.ErrCredentialsRequired)
+
+// credentialDialog is the window's app.CredentialPrompter.
+type credentialDialog struct{ w *Window }
+
+var _ app.CredentialPrompter = credentialDialog{}
+
+// RDPCredentials shows a dialog on the UI thread asking for the Windows
+// user name, domain and password of one connection, and whether to save
+// them ("Save the password" when p.CanSave). It waits for the answer off
+// the UI thread, or until ctx ends (the window closing), and returns
+// errPromptCancelled for Cancel.
+func (c credentialDialog) RDPCredentials(ctx context.Context, p app.CredentialPrompt) (app.RDPParams, bool, error) {
+	w := c.w
+	w.log.Info("rdp credentials needed", slog.String("instance", p.Instance.Name))
+	type answer struct {
+		creds app.RDPParams
+		save  bool
+		ok    bool
+	}
+	answers := make(chan answer, 1) // the dialog's callback never blocks
+	// The job counts as waiting for the user until the dialog is answered
+	// (on the UI thread) or ctx ends.
+	w.prompting.Add(1)
+	var answered sync.Once
+	done := func() { answered.Do(func() { w.prompting.Add(-1) }) }
+	w.do(func() {
+		w.askRDPCredentials(p, func(creds app.RDPParams, save, ok bool) {
+			done()
+			answers <- answer{creds, save, ok}
+		})
+	})
+	select {
+	case a := <-answers:
+		if !a.ok {
+			return app.RDPParams{}, false, errPromptCancelled
 		}
+		return a.creds, a.save, nil
+	case <-ctx.Done():
+		done()
+		return app.RDPParams{}, false, ctx.Err()
 	}
-	s, err := svc.Connector.Connect(ctx, req)
-	if errors.Is(err, app.ErrCredentialsRequired) {
-		w.log.Info("rdp credentials needed", slog.String("instance", req.Instance.Name))
-		w.do(func() { w.askRDPCredentials(svc, req, target, err) })
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if s.Request.Protocol == app.ProtocolTunnel {
-		w.do(func() { w.showTunnelOpen(s) })
-	}
-	return nil
 }
 
-// isSSH reports whether req starts ssh.
-func isSSH(req app.Request) bool {
-	return req.Protocol == app.ProtocolSSH || req.Protocol == app.ProtocolAuto && req.Instance.OS != app.OSWindows
-}
-
-// prepareSSH completes an SSH request: known_hosts and host key checking
-// from the defaults, then iapdesk's key published to the VM for the signed-in
-// account (app.SSHPublisher), or the default user and key when nothing is
-// published.
-func (w *Window) prepareSSH(ctx context.Context, svc *Services, req app.Request, target connectTarget) (app.Request, error) {
-	d := svc.SSH
-	req.SSH.KnownHostsFile = cmp.Or(req.SSH.KnownHostsFile, d.KnownHostsFile)
-	req.SSH.StrictHostKeyChecking = cmp.Or(req.SSH.StrictHostKeyChecking, d.StrictHostKeyChecking)
-	if req.SSH.Options == nil {
-		req.SSH.Options = d.Options
-	}
-	account := svc.Credentials.Account
-	if svc.SSHPublisher == nil || svc.SSHKeys == nil || account == "" {
-		req.SSH.Username = cmp.Or(req.SSH.Username, d.Username)
-		req.SSH.KeyFile = cmp.Or(req.SSH.KeyFile, d.KeyFile)
-		return req, nil
-	}
-	keyType := app.SSHKeyEd25519
-	if svc.Profiles != nil {
-		layers, err := svc.Profiles.Layers(ctx, req.Instance.InstanceRef, target.profileID)
-		if err != nil {
-			return req, err
-		}
-		keyType = app.SSHKeyType(app.Resolve(layers...).Settings.SSH.KeyType.Value())
-	}
-	return svc.SSHPublisher.PrepareRequest(ctx, svc.SSHKeys, account, keyType, req)
-}
-
-// askRDPCredentials asks for the Windows user name, domain and password of
-// one connection, then connects with them; with "Save password" ticked the
-// password goes to the keyring and the user name and domain to the settings
-// of the VM or profile, so the next connection needs no dialog.
-func (w *Window) askRDPCredentials(svc *Services, req app.Request, target connectTarget, cause error) {
+// askRDPCredentials shows the credentials dialog for p and calls answer
+// once, on the UI thread, with what the user typed (ok false for Cancel).
+func (w *Window) askRDPCredentials(p app.CredentialPrompt, answer func(creds app.RDPParams, save, ok bool)) {
 	user := widget.NewEntry()
-	user.SetText(req.RDP.Username)
+	user.SetText(p.Suggested.Username)
 	user.Validator = func(s string) error {
 		if s == "" {
 			return errors.New("enter the Windows user name")
@@ -144,39 +126,31 @@ func (w *Window) askRDPCredentials(svc *Services, req app.Request, target connec
 		return nil
 	}
 	domain := widget.NewEntry()
-	domain.SetText(req.RDP.Domain)
+	domain.SetText(p.Suggested.Domain)
 	domain.SetPlaceHolder("optional")
 	password := widget.NewPasswordEntry()
-	ue := app.AsUserError(cause)
 	items := []*widget.FormItem{
 		widget.NewFormItem("User name", user),
 		widget.NewFormItem("Domain", domain),
 		widget.NewFormItem("Password", password),
 	}
 	var save *widget.Check
-	if svc.Passwords != nil && svc.Profiles != nil {
+	if p.CanSave {
 		label := "Save the password in the keyring for this VM"
-		if target.profileID != "" {
+		if p.ProfileID != "" {
 			label = "Save the password in the keyring for this saved connection"
 		}
 		save = widget.NewCheck(label, nil)
 		items = append(items, widget.NewFormItem("", save))
 	}
-	d := dialog.NewForm(ue.What, "Connect", "Cancel", items, func(ok bool) {
-		if !ok {
-			return
-		}
-		next := req
-		next.RDP.Username, next.RDP.Domain, next.RDP.Password = user.Text, domain.Text, platform.Password(password.Text)
-		remember := save != nil && save.Checked
-		w.run("Connecting to "+req.Instance.Name, func(ctx context.Context) error {
-			if remember {
-				if err := w.saveRDPCredentials(ctx, svc, target, req.RDP, next.RDP); err != nil {
-					return err
-				}
-			}
-			return w.dial(ctx, svc, next, target)
-		})
+	title := "Credentials for " + p.Instance.Name
+	if p.Reason != nil {
+		title = p.Reason.What
+	}
+	d := dialog.NewForm(title, "Connect", "Cancel", items, func(ok bool) {
+		creds := p.Suggested
+		creds.Username, creds.Domain, creds.Password = user.Text, domain.Text, platform.Password(password.Text)
+		answer(creds, save != nil && save.Checked, ok)
 	}, w.win)
 	for _, e := range []*widget.Entry{user, domain, password} {
 		e.OnSubmitted = func(string) { d.Submit() } // Enter connects
@@ -186,47 +160,14 @@ func (w *Window) askRDPCredentials(svc *Services, req app.Request, target connec
 	w.win.Canvas().Focus(user)
 }
 
-// saveRDPCredentials keeps the password under the target's keyring key and,
-// where they differ from what the settings gave (was), the user name and
-// domain in the target's settings level.
-func (w *Window) saveRDPCredentials(ctx context.Context, svc *Services, target connectTarget, was, typed app.RDPParams) error {
-	if typed.Username != was.Username || typed.Domain != was.Domain {
-		set := func(s *app.Settings) {
-			s.RDP.Username = app.Some(typed.Username)
-			if typed.Domain != was.Domain {
-				s.RDP.Domain = app.Some(typed.Domain)
-			}
-		}
-		var err error
-		if target.profileID != "" {
-			var p app.Profile
-			if p, err = svc.Profiles.Get(ctx, target.profileID); err == nil {
-				set(&p.Settings)
-				err = svc.Profiles.Update(ctx, p)
-			}
-		} else {
-			var layers []app.Layer
-			if layers, err = svc.Profiles.Layers(ctx, target.ref, ""); err == nil {
-				s := levelSettings(layers, app.SourceInstance)
-				set(&s)
-				err = svc.Profiles.SaveSettings(ctx, app.InstanceScope(target.ref), s)
-			}
-		}
-		if err = w.notice(err); err != nil {
-			return err
-		}
-	}
-	return svc.Passwords.SetRDPPassword(ctx, target.secret(), typed.Password)
-}
-
 // levelSettings returns the settings of the level src among layers.
-func levelSettings(layers []app.Layer, src app.Source) app.Settings {
+func levelSettings(layers []settings.Layer, src settings.Source) settings.Settings {
 	for _, l := range layers {
 		if l.Source == src {
 			return l.Settings
 		}
 	}
-	return app.Settings{}
+	return settings.Settings{}
 }
 
 // notice shows an error that reports a change saved after a damaged file

@@ -10,14 +10,16 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 	"iapdesk/platform"
 )
 
 // TestCredentialsDialogSavesToKeyring: an RDP connect without a saved
-// password asks for one; with "Save the password" ticked it goes to the
-// keyring under the VM (or the profile) and the user name and domain to
-// its settings, so the next connect asks nothing. Unticked, nothing is
-// kept.
+// password asks for one in the window's dialog (app's connect policy calls
+// the window back); with "Save the password" ticked it goes to the keyring
+// under the VM (or the profile) and the user name and domain to its
+// settings, so the next connect asks nothing. Unticked, nothing is kept;
+// Cancel connects nothing and shows no error.
 func TestCredentialsDialogSavesToKeyring(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -38,7 +40,7 @@ func TestCredentialsDialogSavesToKeyring(t *testing.T) {
 			var profileID string
 			if tc.profile {
 				p, err := tw.profiles.Add(ctx, app.Profile{Name: "IIS", Protocol: app.ProfileRDP,
-					Target: app.Target{Project: windowsVM.Project, Zone: windowsVM.Zone, Instance: windowsVM.Name}})
+					Target: app.ProfileTarget{Project: windowsVM.Project, Zone: windowsVM.Zone, Instance: windowsVM.Name}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -69,8 +71,8 @@ func TestCredentialsDialogSavesToKeyring(t *testing.T) {
 			tw.idle()
 
 			reqs := tw.conn.requests()
-			if len(reqs) != 2 || reqs[1].RDP.Username != "admin" || reqs[1].RDP.Domain != "CORP" || reqs[1].RDP.Password != platform.Password("s3cret") {
-				t.Fatalf("requests = %d, the second with %q %q, want 2, the second with the typed credentials", len(reqs), reqs[len(reqs)-1].RDP.Username, reqs[len(reqs)-1].RDP.Domain)
+			if len(reqs) != 1 || reqs[0].RDP.Username != "admin" || reqs[0].RDP.Domain != "CORP" || reqs[0].RDP.Password != platform.Password("s3cret") {
+				t.Fatalf("requests = %d, the last with %q %q, want 1 with the typed credentials", len(reqs), reqs[len(reqs)-1].RDP.Username, reqs[len(reqs)-1].RDP.Domain)
 			}
 			v, err := tw.secrets.Get(ctx, string(key))
 			if tc.save && (err != nil || v != "s3cret") {
@@ -80,16 +82,27 @@ func TestCredentialsDialogSavesToKeyring(t *testing.T) {
 				t.Errorf("keyring %s holds a password, want none when not saved", key)
 			}
 
-			// Connect again: saved credentials need no dialog.
+			// Connect again: saved credentials need no dialog; without
+			// them the dialog comes back, and Cancel connects nothing.
 			connect()
 			tw.idle()
+			if !tc.save {
+				test.Tap(button(t, tw.topOverlay(t), "Cancel"))
+				tw.idle()
+				if n := len(tw.conn.requests()); n != 1 {
+					t.Errorf("after Cancel, requests = %d, want still 1", n)
+				}
+				if o := tw.w.win.Canvas().Overlays().Top(); o != nil {
+					t.Errorf("after Cancel, an overlay is shown: %q", texts(o))
+				}
+				return
+			}
 			reqs = tw.conn.requests()
 			last := reqs[len(reqs)-1]
-			gotSaved := last.RDP.Username == "admin" && last.RDP.Domain == "CORP" && last.RDP.Password == "s3cret"
-			if gotSaved != tc.save {
-				t.Errorf("second connect sent %q %q password set %v, want saved credentials = %v", last.RDP.Username, last.RDP.Domain, last.RDP.Password != "", tc.save)
+			if len(reqs) != 2 || last.RDP.Username != "admin" || last.RDP.Domain != "CORP" || last.RDP.Password != "s3cret" {
+				t.Errorf("second connect: %d requests, the last %q %q password set %v; want the saved credentials", len(reqs), last.RDP.Username, last.RDP.Domain, last.RDP.Password != "")
 			}
-			if tc.save && profileID != "" {
+			if profileID != "" {
 				p, err := tw.profiles.Get(ctx, profileID)
 				if err != nil || p.Settings.RDP.Username.Value() != "admin" {
 					t.Errorf("profile user name = %q (%v), want admin", p.Settings.RDP.Username.Value(), err)
@@ -105,14 +118,14 @@ func TestCredentialsDialogSavesToKeyring(t *testing.T) {
 func TestConnectUsesSettings(t *testing.T) {
 	tw := newSavedWorld(t)
 	ctx := context.Background()
-	project := app.Settings{Tunnel: app.TunnelSettings{KeepOpen: app.Some(true), LocalPort: app.Some(13389)}}
-	vm := app.Settings{RDP: app.RDPSettings{Username: app.Some("admin"), FullScreen: app.Some(true)}}
-	for scope, s := range map[app.Scope]app.Settings{app.ProjectScope(windowsVM.Project): project, app.InstanceScope(windowsVM): vm} {
+	project := settings.Settings{Tunnel: settings.TunnelSettings{KeepOpen: settings.Some(true), LocalPort: settings.Some(13389)}}
+	vm := settings.Settings{RDP: settings.RDPSettings{Username: settings.Some("admin"), FullScreen: settings.Some(true)}}
+	for scope, s := range map[settings.Scope]settings.Settings{settings.ProjectScope(windowsVM.Project): project, windowsVM.Scope(): vm} {
 		if err := tw.profiles.SaveSettings(ctx, scope, s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := tw.svc.Passwords.SetRDPPassword(ctx, app.InstanceSecret(windowsVM), "pw"); err != nil {
+	if err := tw.creds.SetRDPPassword(ctx, app.InstanceSecret(windowsVM), "pw"); err != nil {
 		t.Fatal(err)
 	}
 	tw.w.connect(tw.instance(t, windowsVM), app.ProtocolAuto, 0, nil)
@@ -150,7 +163,7 @@ func TestSSHConnectPublishesKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, ok, err := tw.svc.SSHKeys.Load(app.SSHKeyEd25519)
+	key, ok, err := tw.keys.Load(app.SSHKeyEd25519)
 	if err != nil || !ok {
 		t.Fatalf("no ed25519 key after connecting: %v", err)
 	}

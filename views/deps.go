@@ -4,13 +4,16 @@ import (
 	"context"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 	"iapdesk/auth"
 	"iapdesk/platform"
 )
 
 // The window reaches package app through these interfaces. *app.Explorer,
-// *app.Tunnels, *app.Connector, *app.ResourceManager and *app.Accounts
-// implement them; tests may pass small fakes.
+// *app.Tunnels, *app.Connector, *app.Accounts and *app.Profiles implement
+// them, *gce.ResourceManager and *gce.WindowsCredentialGenerator the
+// search and the generator (main wires those in); tests may pass small
+// fakes.
 
 // TreeModel is what the project tree shows: the filtered inventory, and the
 // expansion and selection to restore after a reload. Unfiltered is every
@@ -68,9 +71,11 @@ type Explorer interface {
 	SerialSource
 }
 
-// Connecter opens tunnels and launches clients.
+// Connecter completes a connect request from the saved settings, asking
+// prompt for missing RDP credentials, then opens the tunnel and launches
+// the client (app.Connector).
 type Connecter interface {
-	Connect(ctx context.Context, req app.Request) (*app.Session, error)
+	Connect(ctx context.Context, req app.Request, prompt app.CredentialPrompter) (*app.Session, error)
 }
 
 // TunnelList lists the open tunnels and closes one.
@@ -125,16 +130,8 @@ type ProfileCopier interface {
 // SettingsEditor reads the settings levels of a connection and saves one
 // project, zone or VM level.
 type SettingsEditor interface {
-	Layers(ctx context.Context, ref app.InstanceRef, profileID string) ([]app.Layer, error)
-	SaveSettings(ctx context.Context, scope app.Scope, s app.Settings) error
-}
-
-// RequestBuilder builds connect requests from the saved settings and
-// passwords: of a profile, of a plain Connect on a VM, of an iap-rdp link.
-type RequestBuilder interface {
-	Request(ctx context.Context, id string, inv *app.Inventory) (app.Request, error)
-	InstanceRequest(ctx context.Context, inst app.Instance, protocol app.Protocol, port int) (app.Request, error)
-	URLRequest(ctx context.Context, u app.IAPRDPURL, inv *app.Inventory) (app.Request, error)
+	Layers(ctx context.Context, ref app.InstanceRef, profileID string) ([]settings.Layer, error)
+	SaveSettings(ctx context.Context, scope settings.Scope, s settings.Settings) error
 }
 
 // WindowsCredentialSaver remembers generated Windows credentials for a VM
@@ -150,19 +147,7 @@ type Profiles interface {
 	ProfileWriter
 	ProfileCopier
 	SettingsEditor
-	RequestBuilder
 	WindowsCredentialSaver
-}
-
-// PasswordSaver keeps an RDP password in the OS keyring.
-type PasswordSaver interface {
-	SetRDPPassword(ctx context.Context, key app.SecretKey, pw platform.Password) error
-}
-
-// SSHPreparer publishes iapdesk's SSH key to a VM and fills in the
-// request's username and key file.
-type SSHPreparer interface {
-	PrepareRequest(ctx context.Context, keys *app.SSHKeys, account string, keyType app.SSHKeyType, req app.Request) (app.Request, error)
 }
 
 // WindowsPasswordGenerator creates or resets a Windows account through the
@@ -171,19 +156,13 @@ type WindowsPasswordGenerator interface {
 	Generate(ctx context.Context, req app.WindowsCredentialRequest) (app.WindowsCredentials, error)
 }
 
-var (
-	_ Profiles                 = (*app.Profiles)(nil)
-	_ PasswordSaver            = (*app.Credentials)(nil)
-	_ SSHPreparer              = (*app.SSHPublisher)(nil)
-	_ WindowsPasswordGenerator = (*app.WindowsCredentialGenerator)(nil)
-)
+var _ Profiles = (*app.Profiles)(nil)
 
 var (
-	_ Explorer      = (*app.Explorer)(nil)
-	_ Connecter     = (*app.Connector)(nil)
-	_ TunnelList    = (*app.Tunnels)(nil)
-	_ ProjectFinder = (*app.ResourceManager)(nil)
-	_ Accounts      = (*app.Accounts)(nil)
+	_ Explorer   = (*app.Explorer)(nil)
+	_ Connecter  = (*app.Connector)(nil)
+	_ TunnelList = (*app.Tunnels)(nil)
+	_ Accounts   = (*app.Accounts)(nil)
 )
 
 // Services are what the window works with once credentials are available.
@@ -196,26 +175,11 @@ type Services struct {
 	Projects ProjectFinder
 	// Credentials says which credentials are in use, for the status bar.
 	Credentials auth.Description
-	// SSH are the defaults of every SSH connection: known_hosts and host
-	// key checking always; user name and key only when no key is
-	// published (SSHPublisher nil, or no signed-in account to publish
-	// for).
-	SSH app.SSHParams
 
-	// Profiles are the saved connections and the inherited settings. With
-	// it every Connect builds its request from the settings (RDP options,
-	// usernames, keep-open, local port) and the password saved in the
-	// keyring; nil: connections use SSH and ask for RDP credentials, and
-	// the Saved connections tab and Settings… are hidden.
+	// Profiles are the saved connections and the inherited settings; nil
+	// hides the Saved connections tab and Settings…. (Connections resolve
+	// the settings in the Connector.)
 	Profiles Profiles
-	// Passwords saves the RDP password typed in the credentials dialog
-	// when the user ticks "Save password"; nil hides the box.
-	Passwords PasswordSaver
-	// SSHPublisher publishes SSHKeys' key (generated on first use) to a VM
-	// before an SSH connection, for Credentials.Account; nil uses SSH's
-	// user name and key as they are.
-	SSHPublisher SSHPreparer
-	SSHKeys      *app.SSHKeys
 	// WindowsCredentials generates Windows passwords ("Generate Windows
 	// credentials…"); nil hides the command.
 	WindowsCredentials WindowsPasswordGenerator

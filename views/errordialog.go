@@ -9,8 +9,10 @@ import (
 	"iapdesk/app"
 )
 
-// userErrorView shows an *app.UserError as app wrote it: What as a heading,
-// Why, Fix, and the raw error under "Details". Views add no wording.
+// userErrorView shows an *app.UserError as app wrote it, each part once:
+// What as a heading, Why, Fix, and under "Details" only what the raw error
+// adds to them (app.UserError.Details: codes, the server's own text).
+// Views add no wording.
 func userErrorView(err error) fyne.CanvasObject {
 	ue := app.AsUserError(err)
 	what := widget.NewLabelWithStyle(ue.What, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -27,8 +29,8 @@ func userErrorView(err error) fyne.CanvasObject {
 		fix.Selectable = true
 		box.Add(fix)
 	}
-	if ue.Err != nil {
-		details := widget.NewLabel(ue.Err.Error())
+	if d := ue.Details(); d != "" {
+		details := widget.NewLabel(d)
 		details.Wrapping = fyne.TextWrapWord
 		details.Selectable = true
 		details.Importance = widget.LowImportance
@@ -37,11 +39,10 @@ func userErrorView(err error) fyne.CanvasObject {
 	return box
 }
 
-// showError shows err in a dialog.
+// showError shows err in a dialog. What is the body's wrapped heading, not
+// the dialog's title as well: a title does not wrap, and would say it twice.
 func (w *Window) showError(err error) {
-	ue := app.AsUserError(err)
-	body := userErrorView(ue)
-	d := dialog.NewCustom(ue.What, "Close", container.NewVScroll(body), w.win)
+	d := dialog.NewCustom("", "Close", container.NewVScroll(userErrorView(err)), w.win)
 	d.Resize(fyne.NewSize(520, 300))
 	d.Show()
 }

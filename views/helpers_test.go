@@ -13,9 +13,12 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
+	"iapdesk/app/gce"
 	"iapdesk/app/gcetest"
 	"iapdesk/auth"
 	"iapdesk/auth/authtest"
+	"iapdesk/platform"
+	"iapdesk/tunnel"
 )
 
 // testWorld is a window over the real explorer (app.Explorer on a gcetest
@@ -33,8 +36,10 @@ type testWorld struct {
 
 	// With saved connections (newSavedWorld): the real use cases over a
 	// config directory in t.TempDir(), a memory keyring and the fake
-	// Compute API.
+	// Compute API, and the real connect policy.
 	profiles *app.Profiles
+	creds    *app.Credentials
+	keys     *app.SSHKeys
 	secrets  *authtest.MemStore
 	dir      string
 }
@@ -54,8 +59,8 @@ func newTestWorldWith(t *testing.T, cfg Config, setup func(tw *testWorld)) *test
 	t.Helper()
 	a := test.NewTempApp(t)
 	hub := &Hub{}
-	ex, gce, rm := newExplorer(t, hub)
-	tw := &testWorld{t: t, gce: gce, explorer: ex, conn: &fakeConnector{}, tunnels: &fakeTunnels{}}
+	ex, srv, rm := newExplorer(t, hub)
+	tw := &testWorld{t: t, gce: srv, explorer: ex, conn: &fakeConnector{}, tunnels: &fakeTunnels{}}
 	tw.svc = &Services{Explorer: ex, Tunnels: tw.tunnels, Connector: tw.conn, Projects: rm,
 		Credentials: auth.Description{Kind: auth.SourceAccount, Account: account}}
 	if setup != nil {
@@ -115,8 +120,9 @@ func (l *uiLoop) runQueued() bool {
 	return len(fns) > 0
 }
 
-// settle runs UI work until no job is running and nothing is queued. A
-// job's last act is queuing its completion, which ends its count.
+// settle runs UI work until no job is running (or every running one waits
+// for the user's answer in a dialog) and nothing is queued. A job's last
+// act is queuing its completion, which ends its count.
 func settle(t *testing.T, w *Window, l *uiLoop) {
 	t.Helper()
 	timeout := time.NewTimer(30 * time.Second)
@@ -125,7 +131,7 @@ func settle(t *testing.T, w *Window, l *uiLoop) {
 		if l.runQueued() {
 			continue
 		}
-		if w.active.Load() == 0 {
+		if w.active.Load() == w.prompting.Load() {
 			return
 		}
 		select {
@@ -138,20 +144,20 @@ func settle(t *testing.T, w *Window, l *uiLoop) {
 
 // newExplorer is the real explorer over a fake Compute API serving the
 // demo organisation, with its projects added.
-func newExplorer(t *testing.T, hub *Hub) (*app.Explorer, *gcetest.Server, *app.ResourceManager) {
+func newExplorer(t *testing.T, hub *Hub) (*app.Explorer, *gcetest.Server, *gce.ResourceManager) {
 	t.Helper()
 	ctx := context.Background()
 	demo := gcetest.Demo()
-	gce, err := gcetest.NewServer(gcetest.Config{Projects: demo, OperationDelay: time.Millisecond})
+	srv, err := gcetest.NewServer(gcetest.Config{Projects: demo, OperationDelay: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(gce.Close)
-	comp, err := app.NewCompute(ctx, app.ComputeConfig{Options: gce.ComputeOptions()})
+	t.Cleanup(srv.Close)
+	comp, err := gce.NewCompute(ctx, gce.ComputeConfig{API: fakeAPI(srv)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rm, err := app.NewResourceManager(ctx, app.ResourceManagerConfig{Options: gce.ResourceManagerOptions()})
+	rm, err := gce.NewResourceManager(ctx, gce.ResourceManagerConfig{API: fakeAPI(srv)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,13 +178,13 @@ func newExplorer(t *testing.T, hub *Hub) (*app.Explorer, *gcetest.Server, *app.R
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ex, gce, rm
+	return ex, srv, rm
 }
 
 // newSavedWorld is a test world with saved connections, settings, the
 // keyring (a MemStore), SSH key publishing and Windows credentials, all
-// real, over the fake Compute API; the connector answers like the real one
-// when an RDP password is missing.
+// real, over the fake Compute API; the connector applies app's real
+// connect policy (app.Connector.Prepare) before it records a request.
 func newSavedWorld(t *testing.T) *testWorld {
 	t.Helper()
 	return newTestWorldWith(t, Config{}, func(tw *testWorld) { withSaved(t, tw) })
@@ -190,33 +196,56 @@ func withSaved(t *testing.T, tw *testWorld) {
 	ctx := context.Background()
 	tw.dir = t.TempDir()
 	tw.secrets = authtest.NewMemStore()
-	creds, err := app.NewCredentials(tw.secrets)
-	if err != nil {
+	var err error
+	if tw.creds, err = app.NewCredentials(tw.secrets); err != nil {
 		t.Fatal(err)
 	}
 	store, err := app.NewConfigStore(app.ConfigStoreConfig{Dir: tw.dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tw.profiles, err = app.NewProfiles(app.ProfilesConfig{Store: store, Credentials: creds}); err != nil {
+	if tw.profiles, err = app.NewProfiles(app.ProfilesConfig{Store: store, Credentials: tw.creds}); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := app.NewSSHKeys(app.SSHKeysConfig{Dir: tw.dir, Credentials: creds})
+	if tw.keys, err = app.NewSSHKeys(app.SSHKeysConfig{Dir: tw.dir, Credentials: tw.creds}); err != nil {
+		t.Fatal(err)
+	}
+	api := fakeAPI(tw.gce)
+	pub, err := gce.NewSSHPublisher(ctx, gce.SSHPublisherConfig{API: api, RetryDelay: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := app.NewSSHPublisher(ctx, app.SSHPublisherConfig{ComputeOptions: tw.gce.ComputeOptions(), OSLoginOptions: tw.gce.OSLoginOptions(), RetryDelay: time.Millisecond})
+	comp, err := gce.NewCompute(ctx, gce.ComputeConfig{API: api})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen, err := app.NewWindowsCredentialGenerator(ctx, app.WindowsCredentialsConfig{Options: tw.gce.ComputeOptions(),
+	gen, err := gce.NewWindowsCredentialGenerator(ctx, gce.WindowsCredentialsConfig{API: api,
 		Timeout: 2 * time.Second, PollInterval: 20 * time.Millisecond, RetryDelay: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tw.conn.needPassword = true
-	tw.svc.Profiles, tw.svc.Passwords, tw.svc.SSHPublisher, tw.svc.SSHKeys, tw.svc.WindowsCredentials = tw.profiles, creds, pub, keys, gen
-	tw.svc.SSH = app.SSHParams{KnownHostsFile: "/test/known_hosts", StrictHostKeyChecking: "yes"}
+	// The policy's tunnels and launcher are never used: the fake connector
+	// only calls Prepare.
+	tunnels, err := app.NewTunnels(app.TunnelsConfig{Dialer: &tunnel.Dialer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tunnels.Shutdown)
+	launcher, err := platform.New(platform.Config{ConfigDir: tw.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tw.conn.policy, err = app.NewConnector(app.ConnectorConfig{Tunnels: tunnels, Launcher: launcher,
+		Profiles: tw.profiles, Passwords: tw.creds, Instances: comp, SSHKeys: tw.keys, Publisher: pub, Account: account,
+		SSH: app.SSHParams{KnownHostsFile: "/test/known_hosts", StrictHostKeyChecking: "yes"}}); err != nil {
+		t.Fatal(err)
+	}
+	tw.svc.Profiles, tw.svc.WindowsCredentials = tw.profiles, gen
+}
+
+// fakeAPI points the Google API clients at the fake, with its token.
+func fakeAPI(srv *gcetest.Server) gce.API {
+	return gce.API{HTTPClient: srv.HTTPClient(), ComputeURL: srv.URL + "/compute/v1/", OSLoginURL: srv.URL + "/", ResourceManagerURL: srv.URL + "/"}
 }
 
 // idle waits for the window's background work and shows its results.
@@ -312,22 +341,25 @@ func (tw *testWorld) tapMenuItem(t *testing.T, menu *fyne.Menu, label string) {
 }
 
 // fakeConnector records connect requests; errs are returned in turn. With
-// needPassword it refuses RDP without a user name and password, as
-// app.Connector does.
+// a policy it first completes each request as app.Connector does (saved
+// settings, keyring, the SSH key, the window's credentials prompt).
 type fakeConnector struct {
-	mu           sync.Mutex // guards reqs and errs
-	reqs         []app.Request
-	errs         []error
-	needPassword bool
+	mu     sync.Mutex // guards reqs and errs
+	reqs   []app.Request
+	errs   []error
+	policy *app.Connector
 }
 
-func (c *fakeConnector) Connect(_ context.Context, req app.Request) (*app.Session, error) {
+func (c *fakeConnector) Connect(ctx context.Context, req app.Request, prompt app.CredentialPrompter) (*app.Session, error) {
+	if c.policy != nil {
+		var err error
+		if req, err = c.policy.Prepare(ctx, req, prompt); err != nil {
+			return nil, err
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reqs = append(c.reqs, req)
-	if c.needPassword && req.Protocol == app.ProtocolRDP && (req.RDP.Username == "" || req.RDP.Password == "") {
-		return nil, &app.UserError{What: "Credentials needed for " + req.Instance.Name, Err: app.ErrCredentialsRequired}
-	}
 	if len(c.errs) > 0 {
 		err := c.errs[0]
 		c.errs = c.errs[1:]

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"context"
 	"log/slog"
 
 	"fyne.io/fyne/v2"
@@ -12,7 +11,7 @@ import (
 )
 
 // connectLink opens an iap-rdp:/// link: the VM's saved settings overridden
-// by the link's, and the password saved for the VM (Profiles.URLRequest).
+// by the link's, and the password saved for the VM (app.Connector).
 // Parameters the link could not apply are logged as warnings. UI thread.
 func (w *Window) connectLink(u app.IAPRDPURL) {
 	for _, s := range u.Ignored {
@@ -23,20 +22,11 @@ func (w *Window) connectLink(u app.IAPRDPURL) {
 		return
 	}
 	w.log.Info("opening iap-rdp link", slog.String("instance", u.Instance.String()))
-	inv := svc.Explorer.Unfiltered()
-	w.run("Connecting to "+u.Instance.Name, func(ctx context.Context) error {
-		req := app.Request{Instance: app.Instance{InstanceRef: u.Instance, OS: app.OSWindows}, Protocol: app.ProtocolRDP, Port: u.Port}
-		if in, ok := inv.Instance(u.Instance); ok {
-			req.Instance = *in
-		}
-		if svc.Profiles != nil {
-			var err error
-			if req, err = svc.Profiles.URLRequest(ctx, u, inv); err != nil {
-				return err
-			}
-		}
-		return w.dial(ctx, svc, req, connectTarget{ref: u.Instance})
-	})
+	req := app.Request{Instance: app.Instance{InstanceRef: u.Instance}, Protocol: app.ProtocolRDP, Port: u.Port, Overrides: u.Settings}
+	if in, ok := svc.Explorer.Unfiltered().Instance(u.Instance); ok {
+		req.Instance = *in
+	}
+	w.dial("Connecting to "+u.Instance.Name, req)
 }
 
 // openPendingLink connects to the link iapdesk was started with

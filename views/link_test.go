@@ -20,7 +20,7 @@ func TestStartupLinkConnects(t *testing.T) {
 	}
 	tw := newTestWorldWith(t, Config{Link: &u}, func(tw *testWorld) {
 		withSaved(t, tw)
-		if err := tw.svc.Passwords.SetRDPPassword(context.Background(), app.InstanceSecret(windowsVM), "pw"); err != nil {
+		if err := tw.creds.SetRDPPassword(context.Background(), app.InstanceSecret(windowsVM), "pw"); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -50,7 +50,8 @@ func TestOpenLinkDialog(t *testing.T) {
 		wantText string
 	}{
 		{"iap-rdp://host/p/z/vm", 0, "Cannot open the iap-rdp link"},
-		{"iap-rdp:///" + windowsVM.Project + "/" + windowsVM.Zone + "/" + windowsVM.Name + "?username=bob", 1, "Credentials needed for " + windowsVM.Name},
+		// A good link connects: the policy asks for bob's password first.
+		{"iap-rdp:///" + windowsVM.Project + "/" + windowsVM.Zone + "/" + windowsVM.Name + "?username=bob", 0, "Credentials needed for " + windowsVM.Name},
 	}
 	for _, tc := range tests {
 		t.Run(tc.link, func(t *testing.T) {

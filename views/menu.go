@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 )
 
 // showNodeMenu opens n's context menu at an absolute position.
@@ -23,7 +24,7 @@ func (w *Window) showNodeMenu(n app.Node, at fyne.Position) {
 	case app.NodeZone:
 		items := []*fyne.MenuItem{w.refreshProjectItem(n.Project.ID)}
 		if w.hasProfiles() {
-			scope := app.ZoneScope(n.Project.ID, n.Zone.Name)
+			scope := settings.ZoneScope(n.Project.ID, n.Zone.Name)
 			items = append(items, w.settingsItem(settingsLevel{scope: scope}))
 		}
 		m = fyne.NewMenu("", items...)
@@ -73,7 +74,7 @@ func (w *Window) instanceMenu(inst app.Instance) *fyne.Menu {
 	if w.hasProfiles() {
 		items = append(items, fyne.NewMenuItemSeparator(),
 			item("Save as profile…", theme.DocumentSaveIcon(), true, func() { w.saveAsProfile(inst) }),
-			w.settingsItem(settingsLevel{scope: app.InstanceScope(ref)}))
+			w.settingsItem(settingsLevel{scope: ref.Scope()}))
 	}
 	return fyne.NewMenu("", append(items,
 		fyne.NewMenuItemSeparator(),
@@ -110,7 +111,7 @@ func (w *Window) projectMenu(p *app.Project) *fyne.Menu {
 	})
 	items := []*fyne.MenuItem{w.refreshProjectItem(id)}
 	if w.hasProfiles() {
-		items = append(items, w.settingsItem(settingsLevel{scope: app.ProjectScope(id)}))
+		items = append(items, w.settingsItem(settingsLevel{scope: settings.ProjectScope(id)}))
 	}
 	return fyne.NewMenu("", append(items, fyne.NewMenuItemSeparator(), remove)...)
 }

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"iapdesk/app"
 	"iapdesk/platform"
+	"iapdesk/tunnel"
 )
 
 var (
@@ -87,10 +87,9 @@ func TestInstanceMenuItems(t *testing.T) {
 }
 
 // TestDoubleClickAndEnterConnect: both connect to the VM with the default
-// protocol (app picks RDP or SSH) and the SSH defaults.
+// protocol (app picks RDP or SSH).
 func TestDoubleClickAndEnterConnect(t *testing.T) {
 	tw := newTestWorld(t)
-	tw.svc.SSH = app.SSHParams{Username: "alice"}
 	tw.expand(linuxVM)
 	test.DoubleTap(tw.row(t, app.InstanceNode(linuxVM)))
 	tw.idle()
@@ -103,17 +102,17 @@ func TestDoubleClickAndEnterConnect(t *testing.T) {
 	}
 	for i, want := range []app.InstanceRef{linuxVM, windowsVM} {
 		r := reqs[i]
-		if r.Instance.InstanceRef != want || r.Protocol != app.ProtocolAuto || r.SSH.Username != "alice" {
-			t.Errorf("request %d = %v %v user %q, want %v auto alice", i, r.Instance.InstanceRef, r.Protocol, r.SSH.Username, want)
+		if r.Instance.InstanceRef != want || r.Protocol != app.ProtocolAuto || r.Instance.Status != "RUNNING" {
+			t.Errorf("request %d = %v %v (status %q), want %v auto, the VM as the tree shows it", i, r.Instance.InstanceRef, r.Protocol, r.Instance.Status, want)
 		}
 	}
 }
 
-// TestRDPCredentialsDialog: when app says credentials are required, the
-// window asks for them and connects again with them.
+// TestRDPCredentialsDialog: when app's connect policy needs credentials,
+// the window asks for them (titled with app's reason) and the connection
+// goes on with them.
 func TestRDPCredentialsDialog(t *testing.T) {
-	tw := newTestWorld(t)
-	tw.conn.errs = []error{&app.UserError{What: "Credentials needed for iis-prod-01", Err: app.ErrCredentialsRequired}}
+	tw := newSavedWorld(t)
 	tw.w.connect(tw.instance(t, windowsVM), app.ProtocolAuto, 0, nil)
 	tw.idle()
 	dlg := tw.topOverlay(t)
@@ -135,10 +134,10 @@ func TestRDPCredentialsDialog(t *testing.T) {
 	test.Tap(button(t, dlg, "Connect"))
 	tw.idle()
 	reqs := tw.conn.requests()
-	if len(reqs) != 2 {
-		t.Fatalf("connect requests = %d, want 2 (one without, one with credentials)", len(reqs))
+	if len(reqs) != 1 {
+		t.Fatalf("connect requests = %d, want 1, with the credentials", len(reqs))
 	}
-	rdp := reqs[1].RDP
+	rdp := reqs[0].RDP
 	if rdp.Username != "admin" || rdp.Domain != "CORP" || rdp.Password != platform.Password("s3cret") {
 		t.Errorf("second request RDP = %q %q (password set %v), want admin CORP s3cret", rdp.Username, rdp.Domain, rdp.Password != "")
 	}
@@ -197,16 +196,17 @@ func mustPort(t *testing.T, s string) int {
 }
 
 // TestConnectErrorShowsUserError: a failed connect shows app's What, Why,
-// Fix and the raw error under Details.
+// Fix and, under Details, what the raw error adds (the relay's close code).
 func TestConnectErrorShowsUserError(t *testing.T) {
 	tw := newTestWorld(t)
-	raw := errors.New("websocket: close 4003: failed to connect to backend")
+	raw := &tunnel.CloseError{Code: tunnel.CodeFailedToConnect,
+		Target: tunnel.Target{Project: windowsVM.Project, Zone: windowsVM.Zone, Instance: windowsVM.Name, Port: 3389}}
 	ue := app.ConnectError(windowsVM, 3389, raw)
 	tw.conn.errs = []error{ue}
 	tw.w.connect(tw.instance(t, windowsVM), app.ProtocolAuto, 0, nil)
 	tw.idle()
 	got := texts(tw.topOverlay(t))
-	for _, want := range []string{ue.What, capitalise(ue.Why), ue.Fix, raw.Error()} {
+	for _, want := range []string{ue.What, capitalise(ue.Why), ue.Fix, "relay closed the tunnel to acme-prod-web/us-central1-a/iis-prod-01:3389 with code 4003 (FAILED_TO_CONNECT_TO_BACKEND)"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("error dialog texts = %q, want %q among them", got, want)
 		}

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 )
 
 // protocolChoices are the profile protocols, in the dialog's order.
@@ -71,7 +72,7 @@ func (w *Window) saveAsProfile(inst app.Instance) {
 		proto = app.ProfileRDP
 	}
 	w.newProfile(app.Profile{Name: inst.Name, Protocol: proto,
-		Target: app.Target{Project: inst.Project, Zone: inst.Zone, Instance: inst.Name}})
+		Target: app.ProfileTarget{Project: inst.Project, Zone: inst.Zone, Instance: inst.Name}})
 }
 
 func (w *Window) openProfileDialog(p app.Profile, title string) {
@@ -136,7 +137,7 @@ func (w *Window) openProfileDialog(p app.Profile, title string) {
 		labels[i] = c.label
 	}
 	pd.protocol = widget.NewSelect(labels, func(string) { pd.protocolChanged() })
-	pd.settings = newSettingsEditor([]app.Layer{{Source: app.SourceProfile, Settings: p.Settings}}, app.SourceProfile,
+	pd.settings = newSettingsEditor([]settings.Layer{{Source: settings.SourceProfile, Settings: p.Settings}}, settings.SourceProfile,
 		levelNames(t.InstanceRef(), ""))
 
 	for _, e := range []*widget.Entry{pd.project, pd.zone, pd.instance} {
@@ -196,7 +197,7 @@ func (pd *profileDialog) protocolChanged() {
 	}
 	prefix := map[app.ProfileProtocol]string{app.ProfileRDP: "rdp.", app.ProfileSSH: "ssh."}[proto]
 	var groups []string
-	for _, f := range app.Fields() {
+	for _, f := range settings.Fields() {
 		if !strings.Contains(f.Key, ".") || strings.HasPrefix(f.Key, "tunnel.") || prefix != "" && strings.HasPrefix(f.Key, prefix) {
 			groups = append(groups, f.Group)
 		}
@@ -205,8 +206,8 @@ func (pd *profileDialog) protocolChanged() {
 }
 
 // target is the target the fields describe.
-func (pd *profileDialog) target() app.Target {
-	t := app.Target{Project: strings.TrimSpace(pd.project.Text)}
+func (pd *profileDialog) target() app.ProfileTarget {
+	t := app.ProfileTarget{Project: strings.TrimSpace(pd.project.Text)}
 	if pd.kind.Selected == targetHost {
 		t.Region, t.Network = strings.TrimSpace(pd.region.Text), strings.TrimSpace(pd.network.Text)
 		t.Host, t.DestGroup = strings.TrimSpace(pd.host.Text), strings.TrimSpace(pd.group.Text)

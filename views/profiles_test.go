@@ -193,12 +193,12 @@ func TestExportHasNoSecrets(t *testing.T) {
 	tw := newSavedWorld(t)
 	ctx := context.Background()
 	p, err := tw.profiles.Add(ctx, app.Profile{Name: "SQL", Protocol: app.ProfileRDP,
-		Target: app.Target{Project: windowsVM.Project, Zone: windowsVM.Zone, Instance: windowsVM.Name}})
+		Target: app.ProfileTarget{Project: windowsVM.Project, Zone: windowsVM.Zone, Instance: windowsVM.Name}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const secret = "s3cret-Pa55"
-	if err := tw.svc.Passwords.SetRDPPassword(ctx, app.ProfileSecret(p.ID), secret); err != nil {
+	if err := tw.creds.SetRDPPassword(ctx, app.ProfileSecret(p.ID), secret); err != nil {
 		t.Fatal(err)
 	}
 	var out nopCloser

@@ -131,7 +131,7 @@ func (w *Window) scriptTunnel(ctx context.Context, ref app.InstanceRef, port int
 	if svc == nil || inst.Name == "" {
 		return app.ErrInstanceNotFound
 	}
-	if _, err := svc.Connector.Connect(ctx, app.Request{Instance: inst, Protocol: app.ProtocolTunnel, Port: port}); err != nil {
+	if _, err := svc.Connector.Connect(ctx, app.Request{Instance: inst, Protocol: app.ProtocolTunnel, Port: port}, nil); err != nil {
 		return err
 	}
 	return w.onUI(ctx, w.tunnelsChanged)

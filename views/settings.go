@@ -11,18 +11,19 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 )
 
 // settingsEditor edits one settings level (a project, zone, VM or profile):
 // one row per setting with its effective value, where that comes from
 // ("inherited from project p", "default", "set here") and "Reset to
-// inherited". It holds the level's own settings; app.SettingRows computes
+// inherited". It holds the level's own settings; settings.Rows computes
 // everything shown. UI thread only.
 type settingsEditor struct {
-	level app.Source
-	below []app.Layer           // the levels the edited one inherits from
-	own   app.Settings          // the edited level: what Save writes
-	names map[app.Source]string // "project p", "zone z", "VM v", "saved connection n"
+	level settings.Source
+	below []settings.Layer           // the levels the edited one inherits from
+	own   settings.Settings          // the edited level: what Save writes
+	names map[settings.Source]string // "project p", "zone z", "VM v", "saved connection n"
 	rows  map[string]*settingRow
 	// updating is set while the editor itself changes a widget, so the
 	// widget's change callback does not count as an edit.
@@ -32,7 +33,7 @@ type settingsEditor struct {
 
 // settingRow is one setting's widgets.
 type settingRow struct {
-	field  app.Field
+	field  settings.Field
 	entry  *widget.Entry  // FieldString, FieldInt without fixed values
 	check  *widget.Check  // FieldBool
 	choice *widget.Select // FieldChoice, FieldInt with fixed values
@@ -43,12 +44,12 @@ type settingRow struct {
 
 // newSettingsEditor builds an editor of the level among layers (the
 // connection's levels, as Profiles.Layers returns them).
-func newSettingsEditor(layers []app.Layer, level app.Source, names map[app.Source]string) *settingsEditor {
+func newSettingsEditor(layers []settings.Layer, level settings.Source, names map[settings.Source]string) *settingsEditor {
 	e := &settingsEditor{level: level, names: names, rows: map[string]*settingRow{}, root: container.NewVBox()}
 	e.own = levelSettings(layers, level)
 	e.setLayers(layers)
 	group := ""
-	for _, f := range app.Fields() {
+	for _, f := range settings.Fields() {
 		if f.Group != group {
 			group = f.Group
 			e.root.Add(widget.NewLabelWithStyle(group, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
@@ -63,7 +64,7 @@ func newSettingsEditor(layers []app.Layer, level app.Source, names map[app.Sourc
 
 // setLayers replaces the levels the edited one inherits from (after the
 // target changed, in the profile dialog), keeping its own values.
-func (e *settingsEditor) setLayers(layers []app.Layer) {
+func (e *settingsEditor) setLayers(layers []settings.Layer) {
 	e.below = nil
 	for _, l := range layers {
 		if l.Source < e.level {
@@ -99,7 +100,7 @@ func (e *settingsEditor) showGroups(groups ...string) {
 	e.root.Refresh()
 }
 
-func (e *settingsEditor) newRow(f app.Field) *settingRow {
+func (e *settingsEditor) newRow(f settings.Field) *settingRow {
 	r := &settingRow{field: f, source: widget.NewLabel("")}
 	r.source.Truncation = fyne.TextTruncateEllipsis
 	r.reset = widget.NewButtonWithIcon("Reset to inherited", theme.ContentUndoIcon(), func() {
@@ -108,10 +109,10 @@ func (e *settingsEditor) newRow(f app.Field) *settingRow {
 	})
 	var value fyne.CanvasObject
 	switch {
-	case f.Kind == app.FieldBool:
+	case f.Kind == settings.FieldBool:
 		r.check = widget.NewCheck("", func(on bool) { e.edit(r, strconv.FormatBool(on)) })
 		value = r.check
-	case f.Kind == app.FieldChoice || len(f.Choices) > 0:
+	case f.Kind == settings.FieldChoice || len(f.Choices) > 0:
 		r.choice = widget.NewSelect(f.Choices, func(v string) { e.edit(r, v) })
 		value = r.choice
 	default:
@@ -149,7 +150,7 @@ func (e *settingsEditor) edit(r *settingRow, value string) {
 func (e *settingsEditor) refresh() {
 	e.updating = true
 	defer func() { e.updating = false }()
-	for _, row := range app.SettingRows(e.layers(), e.level) {
+	for _, row := range settings.Rows(e.layers(), e.level) {
 		r := e.rows[row.Key]
 		switch {
 		case r.check != nil:
@@ -166,12 +167,12 @@ func (e *settingsEditor) refresh() {
 // refreshSources updates sources and reset buttons only: an entry being
 // typed in keeps its text and cursor.
 func (e *settingsEditor) refreshSources() {
-	for _, row := range app.SettingRows(e.layers(), e.level) {
+	for _, row := range settings.Rows(e.layers(), e.level) {
 		e.showSource(e.rows[row.Key], row)
 	}
 }
 
-func (e *settingsEditor) showSource(r *settingRow, row app.SettingRow) {
+func (e *settingsEditor) showSource(r *settingRow, row settings.Row) {
 	r.source.Importance = widget.LowImportance
 	r.source.SetText(e.sourceText(row))
 	if row.Local {
@@ -182,11 +183,11 @@ func (e *settingsEditor) showSource(r *settingRow, row app.SettingRow) {
 }
 
 // sourceText says where a row's value comes from.
-func (e *settingsEditor) sourceText(row app.SettingRow) string {
+func (e *settingsEditor) sourceText(row settings.Row) string {
 	switch {
 	case row.Local:
 		return "set here"
-	case row.Source == app.SourceDefault:
+	case row.Source == settings.SourceDefault:
 		return "default"
 	}
 	if n := e.names[row.Source]; n != "" {
@@ -195,21 +196,21 @@ func (e *settingsEditor) sourceText(row app.SettingRow) string {
 	return "inherited from the " + row.Source.String()
 }
 
-func (e *settingsEditor) layers() []app.Layer {
-	return append(append([]app.Layer{}, e.below...), app.Layer{Source: e.level, Settings: e.own})
+func (e *settingsEditor) layers() []settings.Layer {
+	return append(append([]settings.Layer{}, e.below...), settings.Layer{Source: e.level, Settings: e.own})
 }
 
 // levelNames names the levels of ref for the source column.
-func levelNames(ref app.InstanceRef, profile string) map[app.Source]string {
-	m := map[app.Source]string{app.SourceProject: "project " + ref.Project}
+func levelNames(ref app.InstanceRef, profile string) map[settings.Source]string {
+	m := map[settings.Source]string{settings.SourceProject: "project " + ref.Project}
 	if ref.Zone != "" {
-		m[app.SourceZone] = "zone " + ref.Zone
+		m[settings.SourceZone] = "zone " + ref.Zone
 	}
 	if ref.Name != "" {
-		m[app.SourceInstance] = "VM " + ref.Name
+		m[settings.SourceInstance] = "VM " + ref.Name
 	}
 	if profile != "" {
-		m[app.SourceProfile] = "saved connection " + profile
+		m[settings.SourceProfile] = "saved connection " + profile
 	}
 	return m
 }
@@ -217,13 +218,13 @@ func levelNames(ref app.InstanceRef, profile string) map[app.Source]string {
 // settingsLevel says which level a settings dialog edits: a project, zone
 // or VM scope, or a saved profile.
 type settingsLevel struct {
-	scope   app.Scope   // Source SourceProject, SourceZone or SourceInstance; or
-	profile app.Profile // a profile (ID set)
+	scope   settings.Scope // Source SourceProject, SourceZone or SourceInstance; or
+	profile app.Profile    // a profile (ID set)
 }
 
-func (l settingsLevel) source() app.Source {
+func (l settingsLevel) source() settings.Source {
 	if l.profile.ID != "" {
-		return app.SourceProfile
+		return settings.SourceProfile
 	}
 	return l.scope.Source
 }
@@ -241,9 +242,9 @@ func (l settingsLevel) title() string {
 	switch {
 	case l.profile.ID != "":
 		return "Settings of " + l.profile.Name
-	case l.scope.Source == app.SourceZone:
+	case l.scope.Source == settings.SourceZone:
 		return "Settings of zone " + l.scope.Zone
-	case l.scope.Source == app.SourceInstance:
+	case l.scope.Source == settings.SourceInstance:
 		return "Settings of " + l.scope.Instance
 	}
 	return "Settings of project " + l.scope.Project
@@ -268,7 +269,7 @@ func (w *Window) showSettings(l settingsLevel) {
 
 // showSettingsDialog edits one level; Save writes it (Profiles.SaveSettings,
 // or Profiles.Update for a profile).
-func (w *Window) showSettingsDialog(svc *Services, l settingsLevel, layers []app.Layer) {
+func (w *Window) showSettingsDialog(svc *Services, l settingsLevel, layers []settings.Layer) {
 	ed := newSettingsEditor(layers, l.source(), levelNames(l.ref(), l.profile.Name))
 	intro := widget.NewLabel("Each setting shows its value and where it comes from. A value set here applies to everything below this level " +
 		"(project → zone → VM → saved connection); \"Reset to inherited\" takes the value from the level above again.")

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 )
 
 // TestSettingsDialogSourcesAndReset: a VM's settings dialog shows each
@@ -17,8 +18,8 @@ import (
 func TestSettingsDialogSourcesAndReset(t *testing.T) {
 	tw := newSavedWorld(t)
 	ctx := context.Background()
-	project := app.Settings{RDP: app.RDPSettings{Username: app.Some("proj-admin")}}
-	if err := tw.profiles.SaveSettings(ctx, app.ProjectScope(windowsVM.Project), project); err != nil {
+	project := settings.Settings{RDP: settings.RDPSettings{Username: settings.Some("proj-admin")}}
+	if err := tw.profiles.SaveSettings(ctx, settings.ProjectScope(windowsVM.Project), project); err != nil {
 		t.Fatal(err)
 	}
 	tw.expand(windowsVM)
@@ -26,7 +27,7 @@ func TestSettingsDialogSourcesAndReset(t *testing.T) {
 	tw.tapMenuItem(t, tw.w.instanceMenu(tw.instance(t, windowsVM)), "Settings…")
 	tw.idle()
 	ed := tw.w.openSettings
-	if ed == nil || ed.level != app.SourceInstance {
+	if ed == nil || ed.level != settings.SourceInstance {
 		t.Fatalf("Settings… opened %+v, want the VM level", ed)
 	}
 	user, full := ed.rows["rdp.username"], ed.rows["rdp.fullScreen"]
@@ -66,11 +67,11 @@ func TestSettingsDialogSourcesAndReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm := levelSettings(layers, app.SourceInstance)
+	vm := levelSettings(layers, settings.SourceInstance)
 	if vm.RDP.Username.IsSet() || !vm.RDP.FullScreen.Value() {
 		t.Errorf("saved VM level: username set %v, full screen %v; want the username inherited and full screen on", vm.RDP.Username.IsSet(), vm.RDP.FullScreen.Value())
 	}
-	if got := app.Resolve(layers...).Settings.RDP.Username.Value(); got != "proj-admin" {
+	if got := settings.Resolve(layers...).Settings.RDP.Username.Value(); got != "proj-admin" {
 		t.Errorf("effective username = %q, want proj-admin", got)
 	}
 }
@@ -82,24 +83,24 @@ func TestSettingsDialogLevels(t *testing.T) {
 	tw := newSavedWorld(t)
 	ctx := context.Background()
 	p, err := tw.profiles.Add(ctx, app.Profile{Name: "Web", Protocol: app.ProfileSSH,
-		Target: app.Target{Project: linuxVM.Project, Zone: linuxVM.Zone, Instance: linuxVM.Name}})
+		Target: app.ProfileTarget{Project: linuxVM.Project, Zone: linuxVM.Zone, Instance: linuxVM.Name}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	zone := app.Settings{Tunnel: app.TunnelSettings{LocalPort: app.Some(2200)}}
-	if err := tw.profiles.SaveSettings(ctx, app.ZoneScope(linuxVM.Project, linuxVM.Zone), zone); err != nil {
+	zone := settings.Settings{Tunnel: settings.TunnelSettings{LocalPort: settings.Some(2200)}}
+	if err := tw.profiles.SaveSettings(ctx, settings.ZoneScope(linuxVM.Project, linuxVM.Zone), zone); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name       string
 		level      settingsLevel
-		wantLevel  app.Source
+		wantLevel  settings.Source
 		wantPort   string
 		wantSource string
 	}{
-		{"project", settingsLevel{scope: app.ProjectScope(linuxVM.Project)}, app.SourceProject, "0", "default"},
-		{"zone", settingsLevel{scope: app.ZoneScope(linuxVM.Project, linuxVM.Zone)}, app.SourceZone, "2200", "set here"},
-		{"profile", settingsLevel{profile: p}, app.SourceProfile, "2200", "inherited from zone " + linuxVM.Zone},
+		{"project", settingsLevel{scope: settings.ProjectScope(linuxVM.Project)}, settings.SourceProject, "0", "default"},
+		{"zone", settingsLevel{scope: settings.ZoneScope(linuxVM.Project, linuxVM.Zone)}, settings.SourceZone, "2200", "set here"},
+		{"profile", settingsLevel{profile: p}, settings.SourceProfile, "2200", "inherited from zone " + linuxVM.Zone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

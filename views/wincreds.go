@@ -24,7 +24,7 @@ func (w *Window) showGenerateCredentials(ref app.InstanceRef, profileID string) 
 		return
 	}
 	user := widget.NewEntry()
-	user.SetText(app.DefaultSSHUsername()) // the local user name
+	user.SetText(app.LocalUsername()) // the local user name
 	user.Validator = func(s string) error {
 		if err := app.ValidateWindowsUsername(s, ref.Name); err != nil {
 			return errors.New(capitalise(app.AsUserError(err).Why))

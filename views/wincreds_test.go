@@ -61,8 +61,8 @@ func TestGenerateCredentialsDialog(t *testing.T) {
 			tw.tapMenuItem(t, tw.w.instanceMenu(tw.instance(t, windowsVM)), "Generate Windows credentials…")
 			form := tw.topOverlay(t)
 			user := entryIn(t, form)
-			if user.Text != app.DefaultSSHUsername() {
-				t.Errorf("user name = %q, want the local user %q", user.Text, app.DefaultSSHUsername())
+			if user.Text != app.LocalUsername() {
+				t.Errorf("user name = %q, want the local user %q", user.Text, app.LocalUsername())
 			}
 			user.SetText(windowsVM.Name) // the VM's own name: refused
 			if user.Validate() == nil {
@@ -103,7 +103,7 @@ func TestGenerateCredentialsDialog(t *testing.T) {
 			if v, err := tw.secrets.Get(context.Background(), string(app.InstanceSecret(windowsVM))); err != nil || v != u.Password {
 				t.Errorf("keyring holds %v for the VM, want the generated password", err)
 			}
-			req, err := tw.profiles.InstanceRequest(context.Background(), tw.instance(t, windowsVM), app.ProtocolAuto, 0)
+			req, err := tw.conn.policy.Prepare(context.Background(), app.Request{Instance: tw.instance(t, windowsVM)}, nil)
 			if err != nil || req.RDP.Username != "alice" || string(req.RDP.Password) != u.Password {
 				t.Errorf("next connect: user %q password saved %v (%v), want alice and the generated password", req.RDP.Username, req.RDP.Password != "", err)
 			}

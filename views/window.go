@@ -76,8 +76,10 @@ type Window struct {
 	// do runs a function on the UI goroutine: fyne.Do. Tests replace it
 	// with a queue they run on their own goroutine, as Fyne's loop would.
 	do func(func())
-	// active counts jobs whose completion has not yet been shown.
-	active atomic.Int32
+	// active counts jobs whose completion has not yet been shown;
+	// prompting those of them waiting for the user's answer in a dialog.
+	active    atomic.Int32
+	prompting atomic.Int32
 
 	svc      *Services // nil until started, and while switching accounts
 	toolbar  *toolbar

@@ -87,10 +87,14 @@ func authorizedKeysCommand(base, tokenFile string, args []string, stdout, stderr
 	return 0
 }
 
-// authorizedKeysCommandOptions are the sshd -o options that make sshd ask
-// gceURL for ref's keys, run as login with the token in tokenFile. It fails
-// when this system has no /usr/bin/env.
-func authorizedKeysCommandOptions(gceURL, tokenFile string, ref app.InstanceRef, login string) ([]string, error) {
+// KeysCommandConfig returns the sshd_config lines that make an sshd ask the
+// fake API at gceURL (gcetest's /iapdesk-test/authorized-keys) which keys
+// the VM ref accepts, as a real VM's sshd asks its guest agent: an
+// AuthorizedKeysCommand, run as login, that is this very program (any
+// program that links this package answers such a run before main),
+// authenticating with the bearer token in tokenFile (keep it 0600). It
+// fails when this system has no /usr/bin/env.
+func KeysCommandConfig(gceURL, tokenFile string, ref app.InstanceRef, login string) ([]string, error) {
 	if _, err := os.Stat(envPath); err != nil {
 		return nil, fmt.Errorf("no %s for sshd's AuthorizedKeysCommand: %w", envPath, err)
 	}
@@ -101,10 +105,23 @@ func authorizedKeysCommandOptions(gceURL, tokenFile string, ref app.InstanceRef,
 	q := url.Values{"project": {ref.Project}, "zone": {ref.Zone}, "instance": {ref.Name}}
 	u := gceURL + "/iapdesk-test/authorized-keys?" + q.Encode()
 	return []string{
-		"-o", fmt.Sprintf("AuthorizedKeysCommand %s %s=%s %s=%s %s %%u", envPath,
+		fmt.Sprintf("AuthorizedKeysCommand %s %s=%s %s=%s %s %%u", envPath,
 			envAuthorizedKeys, sshdQuote(u), envTokenFile, sshdQuote(tokenFile), sshdQuote(exe)),
-		"-o", "AuthorizedKeysCommandUser " + login,
+		"AuthorizedKeysCommandUser " + login,
 	}, nil
+}
+
+// authorizedKeysCommandOptions are KeysCommandConfig as sshd -o options.
+func authorizedKeysCommandOptions(gceURL, tokenFile string, ref app.InstanceRef, login string) ([]string, error) {
+	lines, err := KeysCommandConfig(gceURL, tokenFile, ref, login)
+	if err != nil {
+		return nil, err
+	}
+	var opts []string
+	for _, l := range lines {
+		opts = append(opts, "-o", l)
+	}
+	return opts, nil
 }
 
 // sshdQuote quotes an AuthorizedKeysCommand argument: sshd splits the

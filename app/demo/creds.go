@@ -2,48 +2,8 @@ package demo
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-
-	"golang.org/x/oauth2"
-
-	"iapdesk/auth"
 )
-
-// credentials resolves the demo's active account only. Unlike
-// auth.Manager.Resolve it never falls back to Application Default
-// Credentials: those would be the user's real ones.
-type credentials struct{ m *auth.Manager }
-
-// Resolve returns the active account's token source.
-func (c credentials) Resolve(ctx context.Context) (oauth2.TokenSource, auth.Description, error) {
-	acct, err := c.m.Active(ctx)
-	if errors.Is(err, auth.ErrNotSignedIn) {
-		return nil, auth.Description{}, fmt.Errorf("demo: %w", auth.ErrNoCredentials)
-	}
-	if err != nil {
-		return nil, auth.Description{}, err
-	}
-	ts, err := c.m.TokenSource(ctx, acct.Email)
-	if err != nil {
-		return nil, auth.Description{}, err
-	}
-	return ts, auth.Description{Kind: auth.SourceAccount, Account: acct.Email}, nil
-}
-
-// activeTokens follows the active account: after a sign-out or a switch,
-// tunnels and API calls use the new account (or fail).
-type activeTokens struct{ c credentials }
-
-// Token returns the active account's access token.
-func (a activeTokens) Token() (*oauth2.Token, error) {
-	ts, _, err := a.c.Resolve(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	return ts.Token()
-}
 
 // warnOnly passes on warnings and errors only: the fakes' request logs
 // would drown the app's.

@@ -11,15 +11,12 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"iapdesk/app"
+	"iapdesk/app/desk"
 	"iapdesk/app/gcetest"
 	"iapdesk/auth"
 	"iapdesk/auth/authtest"
-	"iapdesk/platform"
 	"iapdesk/platform/atomicfile"
-	"iapdesk/tunnel"
 	"iapdesk/tunnel/relaytest"
 )
 
@@ -51,65 +48,44 @@ type Config struct {
 	Display string
 	// NoRDP leaves every Windows VM's port 3389 closed.
 	NoRDP bool
-	// OnExplorerChange, OnTunnelsChange and OnSessionEnd are the app
-	// objects' change callbacks (app.ExplorerConfig.OnChange,
-	// app.TunnelsConfig.OnChange, app.ConnectorConfig.OnSessionEnd).
-	OnExplorerChange func()
-	OnTunnelsChange  func()
-	OnSessionEnd     func(*app.Session)
+	// Events are the app objects' change callbacks (desk.Events), for the
+	// services Start opens and those Desk opens later.
+	Events desk.Events
 	// Logger receives the app's events; the fakes log only warnings to it.
 	// Nil means slog.Default().
 	Logger *slog.Logger
 }
 
-// World is a running demo: the app's use cases wired to fakes. Its fields
-// are ready to use; Close stops everything.
+// World is a running demo: iapdesk's composition root (Desk) pointed at
+// fakes of Google's services, signed in as Account, and the services Start
+// opened on it (the embedded Services: tunnels, connector, explorer, saved
+// connections, …), ready to use. Close stops everything.
 type World struct {
 	// Dir is the demo's private temporary directory (configuration, SSH
 	// keys, known_hosts, logs); Close removes it.
 	Dir string
 
-	Auth            *auth.Manager // demo OAuth server, in-memory token store
-	Accounts        *app.Accounts // signed in as Account
-	Compute         *app.Compute
-	ResourceManager *app.ResourceManager
-	Projects        *app.ProjectStore // holds the demo projects
-	Explorer        *app.Explorer     // not loaded yet: call Refresh
-	Dialer          *tunnel.Dialer    // to the fake relay, with the active account's token
-	Tunnels         *app.Tunnels
-	Launcher        *platform.Launcher // configuration in Dir
-	Connector       *app.Connector
+	// Desk builds the app on the fakes: its Accounts are the demo's, and
+	// each Open makes services as Start's (the window opens its own).
+	Desk *desk.Desk
+	*desk.Services
 	// SSH are the settings that log in to the demo SSH server without
 	// publishing a key: the current OS user, the demo key, a known_hosts
-	// file trusting the server as every VM.
+	// file trusting the server as every VM. The connector's defaults take
+	// known_hosts and host key checking from it.
 	SSH app.SSHParams
-
-	// Saved connections, settings and credentials, in Dir and memory only:
-	// Store is Dir/config/connections.json, Credentials a memory keyring,
-	// SSHKeys generates into Dir/config/ssh. SSHPublisher and
-	// WindowsCredentials talk to the fake Compute and OS Login APIs, whose
-	// published keys the demo SSH server accepts and whose Windows agent
-	// answers. Start saves the demo's settings (ssh.username, the login
-	// name, on projects without OS Login) and a few sample profiles.
-	Store              *app.ConfigStore
-	Credentials        *app.Credentials
-	Profiles           *app.Profiles
-	SSHKeys            *app.SSHKeys
-	SSHPublisher       *app.SSHPublisher
-	WindowsCredentials *app.WindowsCredentialGenerator
 	// SSHServer says which server Linux VMs reach: "sshd" or "built-in".
 	SSHServer string
 
-	log    *slog.Logger
-	oauth  *authtest.Server
-	gce    *gcetest.Server
-	relay  *relaytest.Server
-	sshd   *systemSSHServer
-	ssh    *builtinSSH
-	web    *webServer
-	rdp    *rdpShadow
-	stop   context.CancelFunc // ends the RDP server's start
-	tokens oauth2.TokenSource
+	log   *slog.Logger
+	oauth *authtest.Server
+	gce   *gcetest.Server
+	relay *relaytest.Server
+	sshd  *systemSSHServer
+	ssh   *builtinSSH
+	web   *webServer
+	rdp   *rdpShadow
+	stop  context.CancelFunc // ends the RDP server's start
 	// apiToken is the fake APIs' per-run bearer token: only this process
 	// and the sshd's AuthorizedKeysCommand (through a 0600 file in Dir)
 	// know it.
@@ -167,24 +143,10 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 	w.oauth.SetMetadataServer(false)
 	w.oauth.SetEmail(Account)
 	w.oauth.Start()
-	if w.Auth, err = auth.New(auth.Config{
+	authCfg := auth.Config{
 		ClientID: w.oauth.ClientID, ClientSecret: w.oauth.ClientSecret, Endpoints: w.oauth.Endpoints(),
 		ConfigDir: configDir, Store: authtest.NewMemStore(), Logger: quiet,
-	}); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
 	}
-	creds := credentials{w.Auth}
-	if w.Accounts, err = app.NewAccounts(app.AccountsConfig{
-		SignIn: w.Auth, Directory: w.Auth, Credentials: creds, Tokens: w.Auth,
-		OpenURL: func(ctx context.Context, url string) error { _, _, err := authtest.Visit(ctx, url); return err },
-		Logger:  log,
-	}); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	if _, err := w.Accounts.SignIn(ctx, Account); err != nil {
-		return nil, fmt.Errorf("demo: sign in: %w", err)
-	}
-	w.tokens = activeTokens{creds}
 
 	// Compute Engine, Resource Manager and OS Login, whose POSIX account
 	// for the demo account is the OS user: the only one the demo SSH
@@ -196,8 +158,8 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 	projects := gcetest.Demo()
 	if w.gce, err = gcetest.NewServer(gcetest.Config{Projects: projects, OperationDelay: operationDelay, Logger: quiet,
 		OSLoginUsers: []gcetest.OSLoginUser{{Email: Account, Username: login}},
-		// The app's clients send AccessToken (ComputeOptions); the headless
-		// commands send the demo account's OAuth token (HeadlessConfig).
+		// The app's API clients send AccessToken (the fake's HTTP client,
+		// desk.Options.API); the demo account's OAuth token is good too.
 		AccessToken: string(w.apiToken),
 		CheckToken:  func(tok string) bool { _, ok := w.oauth.CheckAccessToken(tok); return ok },
 	}); err != nil {
@@ -207,39 +169,15 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 	if err := atomicfile.Write(tokenFile, []byte(w.apiToken)); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	if w.Compute, err = app.NewCompute(ctx, app.ComputeConfig{Options: w.gce.ComputeOptions(), Logger: log}); err != nil {
-		return nil, err
-	}
-	if w.ResourceManager, err = app.NewResourceManager(ctx, app.ResourceManagerConfig{Options: w.gce.ResourceManagerOptions()}); err != nil {
-		return nil, err
-	}
-	if w.Projects, err = app.NewProjectStore(app.ProjectStoreConfig{Dir: configDir}); err != nil {
-		return nil, err
-	}
-	infos := make([]app.ProjectInfo, 0, len(projects))
 	vms := map[string]gcetest.OS{}
 	var linux []app.InstanceRef
 	for _, p := range projects {
-		infos = append(infos, app.ProjectInfo{ID: p.ID, Name: p.Name})
 		for _, in := range p.Instances {
 			vms[vmKey(p.ID, in.Zone, in.Name)] = in.OS
 			if in.OS == gcetest.Linux {
 				linux = append(linux, app.InstanceRef{Project: p.ID, Zone: in.Zone, Name: in.Name})
 			}
 		}
-	}
-	if err := w.Projects.Add(ctx, infos...); err != nil {
-		return nil, err
-	}
-	loader, err := app.NewLoader(app.LoaderConfig{Lister: w.Compute, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	if w.Explorer, err = app.NewExplorer(app.ExplorerConfig{
-		Projects: w.Projects, Loader: loader, Power: w.Compute, Serial: w.Compute,
-		OnChange: cfg.OnExplorerChange, Logger: log,
-	}); err != nil {
-		return nil, err
 	}
 
 	// What the VMs' ports reach.
@@ -265,33 +203,54 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 	w.rdp = &rdpShadow{display: display, home: filepath.Join(dir, "rdp"), log: log, ctx: rdpCtx}
 	rt := &router{gce: w.gce, vms: vms, ssh: sshDial, web: w.web, rdp: w.rdp}
 
-	// The relay, and the app's tunnels and connector on top of it.
+	// The relay, then the app on top of the fakes: the composition root
+	// with the fakes' endpoints, the demo's directory and a memory keyring.
 	w.relay = relaytest.NewServer(relaytest.Config{
 		CheckToken: func(tok string) bool { _, ok := w.oauth.CheckAccessToken(tok); return ok },
 		Dial:       rt.dial,
 		Logger:     quiet,
 	})
-	w.Dialer = &tunnel.Dialer{TokenSource: w.tokens, URL: w.relay.URL, UserAgent: app.Build().UserAgent(), Logger: log}
-	if w.Tunnels, err = app.NewTunnels(app.TunnelsConfig{
-		Dialer: w.Dialer, AllowPeer: platform.PeerIsSameUser, OnChange: cfg.OnTunnelsChange, Logger: log,
-	}); err != nil {
-		return nil, err
-	}
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, err
 	}
-	if w.Launcher, err = platform.New(platform.Config{Logger: log, ConfigDir: configDir, TempDir: tmp}); err != nil {
-		return nil, err
-	}
-	exe, _ := os.Executable()
-	if w.Connector, err = app.NewConnector(app.ConnectorConfig{
-		Tunnels: w.Tunnels, Launcher: w.Launcher, Executable: exe, OnSessionEnd: cfg.OnSessionEnd, Logger: log,
-	}); err != nil {
-		return nil, err
-	}
 	w.SSH = app.SSHParams{Username: login, KeyFile: keys.userKey, KnownHostsFile: keys.knownHosts, StrictHostKeyChecking: "yes"}
-	if err := w.startProfiles(ctx, configDir, login, projects); err != nil {
+	events := cfg.Events
+	events.SignInURL = nil // the demo's browser (authtest.Visit) needs no address shown
+	if w.Desk, err = desk.New(desk.Options{
+		Auth: authCfg, AccountsOnly: true,
+		OpenURL:   func(ctx context.Context, url string) error { _, _, err := authtest.Visit(ctx, url); return err },
+		ConfigDir: configDir, TempDir: tmp,
+		// Never the OS keyring: the demo's passwords stay in this process.
+		Secrets: authtest.NewMemStore(),
+		// The app's API clients send the fakes' bearer token (the fake's
+		// HTTP client); the relay wants the demo account's OAuth token.
+		HTTPClient: w.gce.HTTPClient(), ComputeURL: w.gce.URL + "/compute/v1/",
+		OSLoginURL: w.gce.URL + "/", ResourceManagerURL: w.gce.URL + "/",
+		RelayURL: w.relay.URL,
+		// Published keys log in as the OS user (the ssh.username setting or
+		// OS Login); the demo server is every VM in known_hosts.
+		SSH:           app.SSHParams{Username: login, KnownHostsFile: keys.knownHosts, StrictHostKeyChecking: "yes"},
+		SSHKeyComment: "iapdesk-demo",
+		Events:        events,
+		Logger:        log,
+	}); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if _, err := w.Desk.Accounts().SignIn(ctx, Account); err != nil {
+		return nil, fmt.Errorf("demo: sign in: %w", err)
+	}
+	if w.Services, err = w.Desk.Open(ctx); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	infos := make([]app.ProjectInfo, 0, len(projects))
+	for _, p := range projects {
+		infos = append(infos, app.ProjectInfo{ID: p.ID, Name: p.Name})
+	}
+	if err := w.Projects.Add(ctx, infos...); err != nil {
+		return nil, err
+	}
+	if err := w.startProfiles(ctx, login, projects); err != nil {
 		return nil, err
 	}
 	log.Info("demo started", slog.String("dir", dir), slog.String("ssh_server", w.SSHServer), slog.String("relay", w.relay.URL))
@@ -352,24 +311,13 @@ func (w *World) Instance(ctx context.Context, name string) (app.Instance, error)
 	return app.Instance{}, fmt.Errorf("demo vm %q: %w", name, app.ErrInstanceNotFound)
 }
 
-// HeadlessConfig points the headless commands (`iapdesk ssh --demo`) at the
-// demo's relay and Compute API, with the demo account's token.
-func (w *World) HeadlessConfig() app.HeadlessConfig {
-	return app.HeadlessConfig{
-		URLOverride:     w.relay.URL,
-		ComputeEndpoint: w.gce.URL + "/compute/v1/",
-		Tokens:          w.tokens,
-		Logger:          w.log,
-	}
-}
-
 // Close closes the tunnels, stops the servers and daemons and removes Dir;
 // it returns when all of it has stopped. Clients the user launched
 // (terminals, RDP clients) are left alone: they lose their connection.
 func (w *World) Close() {
 	w.closeOnce.Do(func() {
-		if w.Tunnels != nil {
-			w.Tunnels.Shutdown()
+		if w.Services != nil {
+			w.Services.Close()
 		}
 		if w.relay != nil {
 			w.relay.Close()

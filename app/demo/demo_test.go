@@ -16,6 +16,7 @@ import (
 
 	"iapdesk/app"
 	"iapdesk/app/demo"
+	"iapdesk/app/settings"
 	"iapdesk/platform/systest"
 	"iapdesk/tunnel"
 )
@@ -117,7 +118,7 @@ func sshAs(t *testing.T, w *demo.World, addr, alias, user, keyFile, cmd string) 
 }
 
 // TestPublishedKeyReachesSSH: iapdesk's own key, refused by a demo VM until
-// published, logs in once app.SSHPublisher has published it through
+// published, logs in once the connector (gce.SSHPublisher) has published it through
 // project metadata or OS Login — with the system sshd (its
 // AuthorizedKeysCommand asks the fake Compute API) and the built-in server.
 func TestPublishedKeyReachesSSH(t *testing.T) {
@@ -158,18 +159,19 @@ func TestPublishedKeyReachesSSH(t *testing.T) {
 						t.Fatalf("ssh with the unpublished key to %s succeeded (%q), want it refused", tc.ref.Name, out)
 					}
 
-					req, err := w.Profiles.InstanceRequest(ctx, inst, app.ProtocolSSH, 0)
-					if err != nil {
+					// The connector publishes the key of the ssh.keyType
+					// setting and logs in as the user it was published for.
+					if err := w.Profiles.SaveSettings(ctx, tc.ref.Scope(), settings.Settings{
+						SSH: settings.SSHSettings{KeyType: settings.Some(string(tc.keyType))}}); err != nil {
 						t.Fatal(err)
 					}
-					req, err = w.SSHPublisher.PrepareRequest(ctx, w.SSHKeys, demo.Account, tc.keyType, req)
-					if err != nil {
-						t.Fatalf("PrepareRequest(%s) = %v", tc.ref.Name, err)
+					var stdout, stderr strings.Builder
+					err = w.Connector.RunSSH(ctx, app.Request{Instance: inst, SSH: app.SSHParams{Command: []string{"echo published-$(id -un)"}}},
+						app.Stdio{In: strings.NewReader(""), Out: &stdout, Err: &stderr})
+					if want := "published-" + w.SSH.Username; err != nil || strings.TrimSpace(stdout.String()) != want {
+						t.Errorf("RunSSH(%s) = %v, stdout %q, stderr %q; want %q", tc.ref.Name, err, stdout.String(), stderr.String(), want)
 					}
-					if req.SSH.Username != w.SSH.Username || req.SSH.KeyFile != key.PrivateKeyFile {
-						t.Fatalf("PrepareRequest(%s) = user %q key %q, want %q %q", tc.ref.Name, req.SSH.Username, req.SSH.KeyFile, w.SSH.Username, key.PrivateKeyFile)
-					}
-					out, err := sshAs(t, w, info.LocalAddr, alias, req.SSH.Username, req.SSH.KeyFile, "echo published-$(id -un)")
+					out, err := sshAs(t, w, info.LocalAddr, alias, w.SSH.Username, key.PrivateKeyFile, "echo published-$(id -un)")
 					if want := "published-" + w.SSH.Username; err != nil || strings.TrimSpace(out) != want {
 						t.Errorf("ssh with the published key to %s = %q, %v; want %q", tc.ref.Name, out, err, want)
 					}
@@ -201,12 +203,13 @@ func TestSavedConnections(t *testing.T) {
 			t.Errorf("profiles = %v, want %q among them", list, n)
 		}
 	}
-	req, err := w.Profiles.Request(ctx, byName[demo.ProfileIISRDP].ID, nil)
-	if err != nil || req.RDP.Username == "" || req.RDP.Password == "" {
-		t.Errorf("Request(%s) = user %q password set %v, %v; want both", demo.ProfileIISRDP, req.RDP.Username, req.RDP.Password != "", err)
+	iis := byName[demo.ProfileIISRDP]
+	pw, ok, err := w.Passwords.RDPPassword(ctx, app.ProfileSecret(iis.ID))
+	if err != nil || !ok || pw == "" || iis.Settings.RDP.Username.Value() == "" {
+		t.Errorf("profile %s = user %q password set %v, %v; want both", demo.ProfileIISRDP, iis.Settings.RDP.Username.Value(), ok, err)
 	}
-	if !strings.HasPrefix(w.Store.Path(), w.Dir) {
-		t.Errorf("config file %s is outside the demo directory %s", w.Store.Path(), w.Dir)
+	if !strings.HasPrefix(w.Desk.ConfigDir(), w.Dir) {
+		t.Errorf("config directory %s is outside the demo directory %s", w.Desk.ConfigDir(), w.Dir)
 	}
 	wc, err := w.WindowsCredentials.Generate(ctx, app.WindowsCredentialRequest{Instance: demo.WindowsVM, Username: "alice"})
 	if err != nil || wc.Password == "" {
@@ -249,7 +252,7 @@ func TestWindowsVMWithoutRDPServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = w.Connector.Connect(ctx, app.Request{Instance: inst, Protocol: app.ProtocolTunnel, Port: 3389})
+	_, err = w.Connector.Connect(ctx, app.Request{Instance: inst, Protocol: app.ProtocolTunnel, Port: 3389}, nil)
 	var ue *app.UserError
 	if !errors.As(err, &ue) || !errors.Is(err, tunnel.ErrBackendUnreachable) || !strings.Contains(ue.Fix, "35.235.240.0/20") {
 		t.Errorf("Connect(%s:3389) = %v, want a firewall hint", inst.Name, err)
@@ -263,17 +266,17 @@ func TestSignOut(t *testing.T) {
 	w := start(t, demo.Config{SSHServer: demo.SSHBuiltin, NoRDP: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := w.Accounts.SignOut(ctx, ""); err != nil {
+	if _, err := w.Desk.Accounts().SignOut(ctx, ""); err != nil {
 		t.Fatalf("SignOut = %v", err)
 	}
-	if _, _, err := w.Accounts.TokenSource(ctx); !app.NeedsSignIn(err) {
+	if _, _, err := w.Desk.Accounts().TokenSource(ctx); !app.NeedsSignIn(err) {
 		t.Errorf("TokenSource after sign-out = %v, want an error that asks to sign in", err)
 	}
-	acct, err := w.Accounts.SignIn(ctx, "")
+	acct, err := w.Desk.Accounts().SignIn(ctx, "")
 	if err != nil || acct.Email != demo.Account {
 		t.Fatalf("SignIn = %v, %v, want %s", acct, err, demo.Account)
 	}
-	if _, _, err := w.Accounts.TokenSource(ctx); err != nil {
+	if _, _, err := w.Desk.Accounts().TokenSource(ctx); err != nil {
 		t.Errorf("TokenSource after sign-in = %v", err)
 	}
 }
@@ -285,10 +288,6 @@ func TestClose(t *testing.T) {
 	w, err := demo.Start(ctx, demo.Config{SSHServer: demo.SSHBuiltin, NoRDP: true})
 	if err != nil {
 		t.Fatal(err)
-	}
-	hc := w.HeadlessConfig()
-	if hc.URLOverride == "" || hc.ComputeEndpoint == "" || hc.Tokens == nil {
-		t.Errorf("HeadlessConfig() = %+v, want relay, Compute endpoint and tokens", hc)
 	}
 	w.Close()
 	if _, err := os.Stat(w.Dir); !errors.Is(err, os.ErrNotExist) {

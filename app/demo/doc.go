@@ -1,5 +1,6 @@
-// Package demo builds iapdesk's demo world: the app's real use cases wired to
-// in-process fakes (gcetest for Compute Engine and Resource Manager,
+// Package demo builds iapdesk's demo world: the app's real use cases, built
+// by the composition root (app/desk) on in-process fakes instead of
+// Google's endpoints (gcetest for Compute Engine and Resource Manager,
 // relaytest for the IAP relay, authtest for Google sign-in) with a demo
 // organisation of a few projects and dozens of Windows and Linux VMs.
 // Linux VMs' port 22 reaches a real SSH server (the system sshd, or a

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/crypto/ssh"
+
+	"iapdesk/platform/atomicfile"
 )
 
 // sshKeys are the demo's SSH host key and user key, on disk in dir.
@@ -42,13 +44,13 @@ func newSSHKeys(dir string) (*sshKeys, error) {
 		return nil, err
 	}
 	k.host, k.userPub = hostSigner, userPub
-	if err := os.WriteFile(k.authorized, ssh.MarshalAuthorizedKey(userPub), 0o600); err != nil {
+	if err := atomicfile.Write(k.authorized, ssh.MarshalAuthorizedKey(userPub)); err != nil {
 		return nil, err
 	}
 	// ssh checks host keys under HostKeyAlias=compute.<instance id>: one
 	// wildcard line vouches for the demo server as every VM.
 	line := "compute.* " + string(ssh.MarshalAuthorizedKey(hostPub))
-	if err := os.WriteFile(k.knownHosts, []byte(line), 0o600); err != nil {
+	if err := atomicfile.Write(k.knownHosts, []byte(line)); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -65,14 +67,14 @@ func writeKey(path, comment string) (ssh.Signer, ssh.PublicKey, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode ssh key: %w", err)
 	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+	if err := atomicfile.Write(path, pem.EncodeToMemory(block)); err != nil {
 		return nil, nil, err
 	}
 	sshPub, err := ssh.NewPublicKey(pub)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(sshPub), 0o600); err != nil {
+	if err := atomicfile.Write(path+".pub", ssh.MarshalAuthorizedKey(sshPub)); err != nil {
 		return nil, nil, err
 	}
 	signer, err := ssh.NewSignerFromKey(priv)

@@ -78,8 +78,8 @@ func TestE2EDemoOtherUser(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			params := w.SSH
 			params.Command = []string{"echo", "run-ssh-works"}
-			if err := w.Connector.RunSSH(ctx, w.Launcher, app.Request{Instance: instance(t, w, demo.LinuxVM), SSH: params},
-				strings.NewReader(""), &stdout, &stderr); err != nil || !strings.Contains(stdout.String(), "run-ssh-works") {
+			if err := w.Connector.RunSSH(ctx, app.Request{Instance: instance(t, w, demo.LinuxVM), SSH: params},
+				app.Stdio{In: strings.NewReader(""), Out: &stdout, Err: &stderr}); err != nil || !strings.Contains(stdout.String(), "run-ssh-works") {
 				t.Fatalf("RunSSH = %v, stdout %q, stderr %q; want the command's output", err, stdout.String(), stderr.String())
 			}
 			rdp := acquire(t, w, demo.WindowsVM, 3389)
@@ -89,16 +89,14 @@ func TestE2EDemoOtherUser(t *testing.T) {
 
 			// Published for the demo user, as if the other user had got
 			// through the API: the VMs accept this key.
+			stdout.Reset()
+			if err := w.Connector.RunSSH(ctx, app.Request{Instance: instance(t, w, demo.LinuxVM), SSH: app.SSHParams{Command: []string{"true"}}},
+				app.Stdio{In: strings.NewReader(""), Out: &stdout, Err: &stderr}); err != nil {
+				t.Fatalf("RunSSH with the key published = %v, stderr %q", err, stderr.String())
+			}
 			key, err := w.SSHKeys.Key(ctx, app.SSHKeyEd25519)
 			if err != nil {
 				t.Fatal(err)
-			}
-			req, err := w.Profiles.InstanceRequest(ctx, instance(t, w, demo.LinuxVM), app.ProtocolSSH, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := w.SSHPublisher.PrepareRequest(ctx, w.SSHKeys, demo.Account, app.SSHKeyEd25519, req); err != nil {
-				t.Fatalf("PrepareRequest = %v", err)
 			}
 			if out, err := sshAs(t, w, linux.LocalAddr, alias, w.SSH.Username, key.PrivateKeyFile, "true"); err != nil {
 				t.Fatalf("ssh with the published key = %v (%s), want it accepted", err, out)

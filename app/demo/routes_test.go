@@ -22,8 +22,8 @@ func TestRelayBackends(t *testing.T) {
 				systest.Require(t, "/usr/sbin/sshd")
 			}
 			w := start(t, demo.Config{SSHServer: kind, NoRDP: true})
-			hc := w.HeadlessConfig()
-			d := &tunnel.Dialer{TokenSource: hc.Tokens, URL: hc.URLOverride}
+			relayURL, _, tokens := w.Relay()
+			d := &tunnel.Dialer{TokenSource: tokens, URL: relayURL}
 			vm := func(name string, port int) tunnel.Target {
 				return tunnel.Target{Project: demo.LinuxVM.Project, Zone: demo.LinuxVM.Zone, Instance: name, Port: port}
 			}

@@ -10,10 +10,9 @@ import (
 
 	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
-	"google.golang.org/api/option"
 
-	"iapdesk/app"
 	"iapdesk/app/demo"
+	"iapdesk/app/gce"
 	"iapdesk/tunnel"
 )
 
@@ -25,7 +24,7 @@ func TestFakesWantTheDemoToken(t *testing.T) {
 	w := start(t, demo.Config{SSHServer: demo.SSHBuiltin, NoRDP: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	hc := w.HeadlessConfig()
+	relayURL, computeURL, tokens := w.Relay()
 	target := tunnel.Target{Project: demo.LinuxVM.Project, Zone: demo.LinuxVM.Zone, Instance: demo.LinuxVM.Name, Port: 22}
 	static := func(tok string) oauth2.TokenSource { return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok}) }
 
@@ -37,9 +36,9 @@ func TestFakesWantTheDemoToken(t *testing.T) {
 		}{
 			{"wrong token", static("ya29.guessed"), tunnel.ErrUnauthenticated},
 			{"another run's client", static(strings.Repeat("x", 43)), tunnel.ErrUnauthenticated},
-			{"demo account", hc.Tokens, nil},
+			{"demo account", tokens, nil},
 		} {
-			d := &tunnel.Dialer{TokenSource: tc.tokens, URL: hc.URLOverride}
+			d := &tunnel.Dialer{TokenSource: tc.tokens, URL: relayURL}
 			c, err := d.Dial(ctx, target)
 			if c != nil {
 				c.Close()
@@ -49,7 +48,7 @@ func TestFakesWantTheDemoToken(t *testing.T) {
 			}
 		}
 		// A handshake with no Authorization header at all.
-		u := "http" + strings.TrimPrefix(hc.URLOverride, "ws") + "/connect?project=" + target.Project + "&zone=" + target.Zone +
+		u := "http" + strings.TrimPrefix(relayURL, "ws") + "/connect?project=" + target.Project + "&zone=" + target.Zone +
 			"&instance=" + target.Instance + "&interface=nic0&port=22"
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
@@ -73,14 +72,14 @@ func TestFakesWantTheDemoToken(t *testing.T) {
 	t.Run("compute", func(t *testing.T) {
 		for _, tc := range []struct {
 			name string
-			auth option.ClientOption
+			api  gce.API
 			ok   bool
 		}{
-			{"no token", option.WithoutAuthentication(), false},
-			{"wrong token", option.WithTokenSource(static("ya29.guessed")), false},
-			{"demo account", option.WithTokenSource(hc.Tokens), true},
+			{"no token", gce.API{HTTPClient: &http.Client{}, ComputeURL: computeURL}, false},
+			{"wrong token", gce.API{TokenSource: static("ya29.guessed"), ComputeURL: computeURL}, false},
+			{"demo account", gce.API{TokenSource: tokens, ComputeURL: computeURL}, true},
 		} {
-			c, err := app.NewCompute(ctx, app.ComputeConfig{Options: []option.ClientOption{option.WithEndpoint(hc.ComputeEndpoint), tc.auth}})
+			c, err := gce.NewCompute(ctx, gce.ComputeConfig{API: tc.api})
 			if err != nil {
 				t.Fatal(err)
 			}

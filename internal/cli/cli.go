@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"iapdesk/app"
+	"iapdesk/app/desk"
+	"iapdesk/platform"
+)
+
+// GUI is the desktop window, which main provides.
+type GUI interface {
+	// Events are the callbacks the window follows the services with
+	// (views.Hub); Run builds the Desk with them before Show.
+	Events() desk.Events
+	// Show shows the window until it is closed or ctx ends.
+	Show(ctx context.Context, w Window) error
+}
+
+// Window is what the window shows and works with.
+type Window struct {
+	Title string     // "" for the default
+	Desk  *desk.Desk // opens the services after each sign-in
+	// Link, if set, is an iap-rdp:/// link to connect once signed in.
+	Link *app.IAPRDPURL
+	// Script, if set, drives the window for a screenshot.
+	Script *Script
+	Logger *slog.Logger
+}
+
+// Script sets the window up for `make screenshot`: it selects one VM, opens
+// a tunnel to another and calls Ready (which prints "iapdesk: ready for a
+// screenshot").
+type Script struct {
+	Select, Tunnel app.InstanceRef
+	Ready          func()
+}
+
+// command is one `iapdesk VERB`: it parses its own flags from args.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+var commands = map[string]command{
+	"version": {"print version, commit and Go version", runVersion},
+	"tunnel":  {"forward a local port (or stdin) to a VM through IAP, like gcloud start-iap-tunnel", runTunnel},
+	"ssh":     {"ssh to a VM through IAP in this terminal, like gcloud compute ssh --tunnel-through-iap", runSSH},
+	"rdp":     {"open the RDP client on a Windows VM through IAP", runRDP},
+	"auth":    {"sign in, list, switch and revoke Google accounts; print an access token", runAuth},
+}
+
+// env is what a command runs with.
+type env struct {
+	stdio app.Stdio
+	gui   GUI
+}
+
+// errUsage means the problem and the usage have been printed already.
+var errUsage = errors.New("usage")
+
+// Run runs the command line args (without the program name) on stdio and
+// returns the exit status: 0, 1 for a failure, 2 for a usage error, or
+// ssh's own status when ssh fails (as gcloud does). Without a verb, and
+// for an iap-rdp link, it shows gui's window (nil: a usage error).
+func Run(ctx context.Context, args []string, stdio app.Stdio, gui GUI) int {
+	e := &env{stdio: stdio, gui: gui}
+	name, err := "iapdesk", e.dispatch(ctx, args)
+	if len(args) > 0 {
+		if _, ok := commands[args[0]]; ok {
+			name += " " + args[0]
+		}
+	}
+	var ee *platform.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.As(err, &ee) && ee.Program == "ssh" && ee.Code > 0:
+		return ee.Code // ssh said why on stderr; keep its status, as gcloud does
+	}
+	e.printError(name, userError(err))
+	return 1
+}
+
+func (e *env) dispatch(ctx context.Context, args []string) error {
+	if n := len(args); n > 0 && app.IsIAPRDPURL(args[n-1]) && (n == 1 || strings.HasPrefix(args[0], "--demo")) {
+		return e.runLink(ctx, args)
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "--demo") {
+		return e.runGUI(ctx, args, nil)
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		e.usage(e.stdio.Err)
+		return errUsage
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stdio.Err, "iapdesk: unknown command %q\n\n", args[0])
+		e.usage(e.stdio.Err)
+		return errUsage
+	}
+	platform.AttachParentConsole() // Windows GUI build run from a shell
+	return cmd.run(ctx, e, args[1:])
+}
+
+// printError prints err on stderr after prefix. Error messages carry data
+// from files and APIs (account e-mails, Google's messages), so they are
+// escaped with app.TerminalSafe; a *cliError was escaped piece by piece
+// already and keeps its line breaks.
+func (e *env) printError(prefix string, err error) {
+	msg := err.Error()
+	var ce *cliError
+	if !errors.As(err, &ce) {
+		msg = app.TerminalSafe(msg)
+	}
+	fmt.Fprintln(e.stdio.Err, prefix+": "+msg)
+}
+
+// cliError is an error message laid out for the terminal over several
+// lines, its data already escaped; err is the error it spells out.
+type cliError struct {
+	msg string
+	err error
+}
+
+func (e *cliError) Error() string { return e.msg }
+func (e *cliError) Unwrap() error { return e.err }
+
+// userError spells out an *app.UserError on the terminal: what, why, the
+// fix and the raw error, one per line, each escaped (app.TerminalSafe):
+// they quote e-mails and Google's messages. Other errors pass through.
+func userError(err error) error {
+	var ue *app.UserError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	return &cliError{msg: ue.Terminal(), err: err}
+}
+
+func (e *env) usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: iapdesk [--demo]         the desktop app (--demo: a demo organisation, no account needed)")
+	fmt.Fprintln(w, "       iapdesk COMMAND [flags]")
+	fmt.Fprintln(w)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+}
+
+func runVersion(_ context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("takes no arguments")
+	}
+	fmt.Fprintln(e.stdio.Out, app.Build())
+	return nil
+}
