@@ -72,8 +72,8 @@ staticcheck:
 # without cgo (everything but views and main) are vetted there.
 vet:
 	$(GO) vet ./...
-	GOOS=windows CGO_ENABLED=0 $(GO) vet ./tunnel/... ./auth/... ./platform/... ./app/... ./icons/... ./packaging/...
-	GOOS=darwin  CGO_ENABLED=0 $(GO) vet ./tunnel/... ./auth/... ./platform/... ./app/... ./icons/... ./packaging/...
+	GOOS=windows CGO_ENABLED=0 $(GO) vet ./tunnel/... ./auth/... ./platform/... ./app/... ./internal/... ./icons/... ./packaging/...
+	GOOS=darwin  CGO_ENABLED=0 $(GO) vet ./tunnel/... ./auth/... ./platform/... ./app/... ./internal/... ./icons/... ./packaging/...
 
 # Fuzz every parser of untrusted bytes for FUZZTIME each, one target at a
 # time (each run builds its package with coverage instrumentation: slow the
@@ -101,8 +101,8 @@ FUZZ_TARGETS := ./tunnel/:FuzzDecodeFrame \
                 ./auth/:FuzzEmailFromIDToken ./auth/:FuzzFileTokenSource ./auth/:FuzzLoadAccounts \
                 ./platform/:FuzzSSHConfigQuote ./platform/:FuzzExpandTemplate ./platform/:FuzzParseProcNetTCP \
                 ./app/gcetest/:FuzzParseFilter ./app/gcetest/:FuzzParseFieldMask ./app/gcetest/:FuzzParseCRMFilter \
-                ./app/:FuzzParseResource ./app/:FuzzParseProfiles ./app/:FuzzParseIAPRDPURL ./app/:FuzzDecodeDocument \
-                ./app/:FuzzParseLocalHostPort ./app/:FuzzReplyScanner ./app/:FuzzAddSSHKey ./app/:FuzzTerminalSafe
+                ./internal/gcename/:FuzzParseResource ./app/:FuzzParseProfiles ./app/:FuzzParseIAPRDPURL ./app/:FuzzDecodeDocument \
+                ./app/:FuzzParseLocalHostPort ./app/gce/:FuzzReplyScanner ./app/gce/:FuzzAddSSHKey ./app/:FuzzTerminalSafe
 fuzz:
 	@found=$$(grep -rEo --include='*_test.go' --exclude-dir=testdata '^func Fuzz[A-Za-z0-9_]*' . \
 	  | sed -E 's|^(.*/)[^/]*:func (Fuzz.*)$$|\1:\2|' | LC_ALL=C sort); \
