@@ -19,6 +19,7 @@ LDFLAGS += -X iapdesk/auth.oauthClientID=$(OAUTH_CLIENT_ID) -X iapdesk/auth.oaut
 endif
 
 STATICCHECK_VERSION := v0.8.2
+ACTIONLINT_VERSION  := v1.7.12
 
 # System packages, by purpose. `make deps` installs the missing ones.
 PKGS_BUILD := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
@@ -29,13 +30,16 @@ PKGS_KEYS  := gnome-keyring dbus libsecret-tools
 PKGS_RDP   := freerdp2-x11 freerdp2-shadow-x11
 PKGS_WEB   := chromium
 PKGS_PKG   := gcc-mingw-w64-x86-64 appstream desktop-file-utils xz-utils dpkg-dev
-PKGS_TEST  := $(PKGS_BUILD) $(PKGS_GUI) $(PKGS_SSH) $(PKGS_KEYS) $(PKGS_RDP) $(PKGS_WEB) $(PKGS_PKG)
+# Wine 8.0 runs the Windows build in make test (packaging/wine); wine64 alone
+# has no `wine` command, the wine package adds it (and wineboot, wineserver).
+PKGS_WINE  := wine64 wine
+PKGS_TEST  := $(PKGS_BUILD) $(PKGS_GUI) $(PKGS_SSH) $(PKGS_KEYS) $(PKGS_RDP) $(PKGS_WEB) $(PKGS_PKG) $(PKGS_WINE)
 # The demo: Fyne build packages, an SSH server for the Linux VMs (the system
 # sshd on a loopback port), a terminal to run ssh in, and FreeRDP (client +
 # shadow server) for the Windows VMs' RDP.
 PKGS_DEMO  := $(PKGS_BUILD) $(PKGS_SSH) xterm $(PKGS_RDP)
 
-.PHONY: all build test vet staticcheck deps deps-demo fuzz bench demo screenshot clean version
+.PHONY: all build test vet staticcheck actionlint deps deps-demo fuzz bench demo screenshot clean version test-windows test-wine
 
 all: build
 
@@ -66,6 +70,11 @@ version: build
 
 staticcheck:
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# actionlint checks .github/workflows (the hosted Windows and macOS jobs, which
+# cannot run here).
+actionlint:
+	@command -v actionlint >/dev/null || $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 # vet on every OS we ship: Windows and macOS code is compiled from Linux. cgo is
 # off for the cross vets (no cross C toolchain for darwin), so only the packages
@@ -141,11 +150,24 @@ fuzz:
 	echo "fuzz: $(words $(FUZZ_TARGETS)) targets, $$slow slow, failed:$${failed:- none}"; \
 	[ -z "$$failed" ]
 
-test: deps staticcheck vet
+test: deps staticcheck actionlint vet
 	staticcheck ./...
-	.ci/with-session $(GO) test -race -count=1 -timeout 30m ./...
+	actionlint
+	.ci/with-session $(GO) test -race -count=1 -timeout 30m $$($(GO) list -e ./... | grep -vx 'iapdesk/packaging/wine')
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory package-test
+	$(MAKE) --no-print-directory test-wine
+
+# The Windows build under Wine: the TestE2EWindows… tests of packaging/wine run
+# build/windows/iapdesk.exe (what package-windows builds; in make test,
+# package-test has just built it) in a throwaway prefix, build/wine, and stop
+# its wineserver at the end. Outside make test they skip without the exe.
+test-windows: deps package-windows
+	$(MAKE) --no-print-directory test-wine
+
+test-wine:
+	IAPDESK_WINE_EXE=$(CURDIR)/build/windows/iapdesk.exe IAPDESK_WINE_DIR=$(CURDIR)/build/wine \
+	  IAPDESK_WINE_VERSION='$(VERSION)' $(GO) test -count=1 -timeout 20m -v -run '^TestE2EWindows' ./packaging/wine/
 
 # The README's first command: the app against a demo organisation (fake
 # Compute/Resource Manager/OAuth, the IAP relay fake, a real local sshd).

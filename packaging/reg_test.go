@@ -63,13 +63,32 @@ func decodeExpandSZ(t *testing.T, v string) string {
 	return string(utf16.Decode(u[:len(u)-1]))
 }
 
-// TestURLSchemeReg checks windows/iap-rdp.reg: the keys Windows needs for a
-// URL protocol handler, and expandable values that say what the comments say.
+// decodeUTF16File decodes a .reg file, which must be UTF-16LE with a byte
+// order mark as regedit writes it: only then do importers read its hex(2)
+// values as UTF-16 (Wine's reg import widens them byte by byte in an ASCII
+// file, and the registered command became a lone quote; packaging/wine
+// imports the file).
+func decodeUTF16File(t *testing.T, b []byte) string {
+	t.Helper()
+	if len(b) < 2 || b[0] != 0xFF || b[1] != 0xFE || len(b)%2 != 0 {
+		t.Fatalf("reg file is not UTF-16LE with a byte order mark (starts % x)", b[:min(len(b), 4)])
+	}
+	u := make([]uint16, (len(b)-2)/2)
+	for i := range u {
+		u[i] = uint16(b[2+2*i]) | uint16(b[3+2*i])<<8
+	}
+	return string(utf16.Decode(u))
+}
+
+// TestURLSchemeReg checks windows/iap-rdp.reg: its encoding, the keys
+// Windows needs for a URL protocol handler, and expandable values that say
+// what the comments say.
 func TestURLSchemeReg(t *testing.T) {
-	b, err := os.ReadFile("windows/iap-rdp.reg")
+	raw, err := os.ReadFile("windows/iap-rdp.reg")
 	if err != nil {
 		t.Fatal(err)
 	}
+	b := []byte(decodeUTF16File(t, raw))
 	reg := parseReg(t, string(b))
 	const root = `HKEY_CURRENT_USER\Software\Classes\iap-rdp`
 	const exe = `"%LOCALAPPDATA%\Programs\iapdesk\iapdesk.exe"`

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"errors"
 	"os"
 
 	"golang.org/x/sys/windows"
@@ -19,12 +20,16 @@ const attachParentProcess = ^uintptr(0)
 // shell it was started from, so that `iapdesk version`, `tunnel` and `auth`
 // print there. Streams that are already redirected (pipes, files — ssh's
 // ProxyCommand, scripts) are kept as they are. Without a parent console it
-// does nothing.
+// does nothing; a process already attached to a console (Wine does that)
+// uses it.
 func AttachParentConsole() {
 	if hasStd(windows.STD_OUTPUT_HANDLE) && hasStd(windows.STD_ERROR_HANDLE) {
 		return
 	}
-	if r, _, _ := procAttachConsole.Call(attachParentProcess); r == 0 {
+	// ERROR_ACCESS_DENIED: this process is attached to a console already
+	// (Wine attaches a GUI program started from a console program to that
+	// console, without standard handles): use that one.
+	if r, _, err := procAttachConsole.Call(attachParentProcess); r == 0 && !errors.Is(err, windows.ERROR_ACCESS_DENIED) {
 		return
 	}
 	out, err := os.OpenFile("CONOUT$", os.O_WRONLY, 0)

@@ -2,10 +2,12 @@ package platform
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os/exec"
 	"sync"
 	"syscall"
+	"unicode/utf16"
 
 	"github.com/danieljoos/wincred"
 )
@@ -43,7 +45,8 @@ func writeCredential(ctx context.Context, c *credential) (func() error, error) {
 	}
 	cred := wincred.NewDomainPassword(c.target)
 	cred.UserName = c.user
-	cred.SetPassword(string(c.password))
+	cred.CredentialBlob = passwordBlob(c.password)
+	defer clear(cred.CredentialBlob) // Write copied it
 	cred.Persist = wincred.PersistSession
 	cred.Comment = "iapdesk: temporary, removed after the Remote Desktop client read it"
 	if err := cred.Write(); err != nil {
@@ -61,6 +64,19 @@ func writeCredential(ctx context.Context, c *credential) (func() error, error) {
 		})
 		return err
 	}, nil
+}
+
+// passwordBlob is a domain password's CredentialBlob: UTF-16LE without the
+// terminating NUL, as the CREDENTIAL documentation requires for
+// CRED_TYPE_DOMAIN_PASSWORD. (wincred's SetPassword keeps the NUL, which
+// made the password mstsc logs in with one character longer.)
+func passwordBlob(pw Password) []byte {
+	u := utf16.Encode([]rune(string(pw)))
+	b := make([]byte, 2*len(u))
+	for i, c := range u {
+		binary.LittleEndian.PutUint16(b[2*i:], c)
+	}
+	return b
 }
 
 func lockTarget(ctx context.Context, target string) (func(), error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 
@@ -70,6 +71,7 @@ var errUsage = errors.New("usage")
 // ssh's own status when ssh fails (as gcloud does). Without a verb, and
 // for an iap-rdp link, it shows gui's window (nil: a usage error).
 func Run(ctx context.Context, args []string, stdio app.Stdio, gui GUI) int {
+	stdio = attachConsole(args, stdio)
 	e := &env{stdio: stdio, gui: gui}
 	name, err := "iapdesk", e.dispatch(ctx, args)
 	if len(args) > 0 {
@@ -107,7 +109,6 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 		e.usage(e.stdio.Err)
 		return errUsage
 	}
-	platform.AttachParentConsole() // Windows GUI build run from a shell
 	return cmd.run(ctx, e, args[1:])
 }
 
@@ -165,4 +166,26 @@ func runVersion(_ context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdio.Out, app.Build())
 	return nil
+}
+
+// attachConsole gives a Windows GUI build started from a shell that shell's
+// console for everything but the window (a verb, --help, an unknown
+// command), and puts the new streams into stdio where it held the
+// process's own: os.Stdout and the others are replaced, not changed.
+func attachConsole(args []string, stdio app.Stdio) app.Stdio {
+	if n := len(args); n == 0 || strings.HasPrefix(args[0], "--demo") || app.IsIAPRDPURL(args[n-1]) {
+		return stdio
+	}
+	in, out, errw := os.Stdin, os.Stdout, os.Stderr
+	platform.AttachParentConsole()
+	if stdio.In == io.Reader(in) {
+		stdio.In = os.Stdin
+	}
+	if stdio.Out == io.Writer(out) {
+		stdio.Out = os.Stdout
+	}
+	if stdio.Err == io.Writer(errw) {
+		stdio.Err = os.Stderr
+	}
+	return stdio
 }

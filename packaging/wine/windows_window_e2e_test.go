@@ -1,0 +1,230 @@
+package wine_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"image"
+	"image/draw"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"iapdesk/platform/systest"
+)
+
+// TestE2EWindowsDemoWindow: the Windows exe's window. `iapdesk.exe --demo
+// --demo-script=screenshot` under Wine on an Xvfb display (Fyne's GLFW
+// through Wine's opengl32, which draws with Mesa's GLX) opens the explorer,
+// expands the tree and opens a context menu; the test grabs the window
+// (build/e2e/wine-demo-window.png), checks it is drawn, and closes it with
+// Alt+F4, which Wine turns into WM_CLOSE: the app must exit cleanly.
+func TestE2EWindowsDemoWindow(t *testing.T) {
+	w := requireWine(t)
+	systest.Require(t, "Xvfb", "xdotool", "import")
+	// A fresh Wine session, so that its desktop process uses this display.
+	display := systest.StartXvfb(t, "1280x800x24")
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), time.Minute)
+	err := w.restartServer(stopCtx, "DISPLAY="+display)
+	stopCancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered after Xvfb's cleanup, so it runs first: no Wine process
+	// outlives the display it draws on.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := w.restartServer(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	cmd := w.iapdesk(ctx, "--demo", "--demo-script=screenshot")
+	cmd.Env = append(cmd.Env, "DISPLAY="+display, "IAPDESK_VERBOSITY=info")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	exited := make(chan error, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.TrimSpace(sc.Text()) == "iapdesk: ready for a screenshot" {
+				close(ready)
+			}
+		}
+		exited <- cmd.Wait()
+	})
+	gone := false
+	// Registered after Xvfb's cleanup, so it runs first.
+	t.Cleanup(func() {
+		if !gone {
+			cancel() // kills the Windows process
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.Logf("iapdesk.exe stderr:\n%s", stderr.String())
+		}
+	})
+
+	win := waitWindow(t, ctx, display, "^iapdesk — demo$")
+	select {
+	case <-ready:
+	case err := <-exited:
+		gone = true
+		t.Fatalf("iapdesk.exe exited before the screenshot script finished: %v", err)
+	case <-ctx.Done():
+		t.Fatalf("the screenshot script did not finish: %v", ctx.Err())
+	}
+
+	shot := filepath.Join(filepath.Dir(w.root), "e2e", "wine-demo-window.png")
+	img := grabSettled(t, ctx, display, win, shot)
+	t.Logf("screenshot: %s", shot)
+	if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 600 {
+		t.Errorf("window picture is %dx%d, want at least 800x600", b.Dx(), b.Dy())
+	}
+	if n := colours(img); n < 50 {
+		t.Errorf("window picture has %d colours, want a drawn window (icons, text, menu)", n)
+	}
+	// Not one flat colour: most of the window is the theme's background,
+	// but at least 2% of it is something else (text, icons, the menu).
+	bg := img.RGBAAt(img.Bounds().Max.X-5, img.Bounds().Max.Y/2)
+	other := systest.CountPixels(t, shot, func(r, g, b uint32) bool {
+		return diff(r, uint32(bg.R))+diff(g, uint32(bg.G))+diff(b, uint32(bg.B)) > 60
+	})
+	if total := img.Bounds().Dx() * img.Bounds().Dy(); other < total/50 {
+		t.Errorf("only %d of %d pixels differ from the background %v: the window is not drawn", other, total, bg)
+	}
+
+	key := exec.CommandContext(ctx, "xdotool", "windowactivate", "--sync", win, "key", "--clearmodifiers", "alt+F4")
+	key.Env = append(os.Environ(), "DISPLAY="+display)
+	if out, err := key.CombinedOutput(); err != nil {
+		t.Logf("xdotool windowactivate: %v\n%s", err, out) // no window manager: focus may fail; the key still goes
+		key = exec.CommandContext(ctx, "xdotool", "key", "--window", win, "alt+F4")
+		key.Env = append(os.Environ(), "DISPLAY="+display)
+		if out, err := key.CombinedOutput(); err != nil {
+			t.Fatalf("xdotool key alt+F4: %v\n%s", err, out)
+		}
+	}
+	select {
+	case err := <-exited:
+		gone = true
+		if err != nil {
+			t.Errorf("iapdesk.exe after Alt+F4: %v, want a clean exit", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Errorf("iapdesk.exe did not exit within 60s of Alt+F4")
+	}
+}
+
+func diff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing while the test
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex // guards b
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitWindow polls xdotool until a window whose title matches appears.
+func waitWindow(t *testing.T, ctx context.Context, display, title string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		cmd := exec.CommandContext(ctx, "xdotool", "search", "--name", title)
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+		out, _ := cmd.Output()
+		if ids := strings.Fields(string(out)); len(ids) > 0 {
+			return ids[len(ids)-1]
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no window %q on %s: %v", title, display, ctx.Err())
+		case <-tick.C: // polling an external program
+		}
+	}
+}
+
+// grabSettled grabs the window until two grabs in a row are the same (the
+// window has drawn its last change), writes the PNG to path and returns it.
+func grabSettled(t *testing.T, ctx context.Context, display, win, path string) *image.RGBA {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var prev *image.RGBA
+	for i := 0; ; i++ {
+		cmd := exec.CommandContext(ctx, "import", "-display", display, "-window", win, "png:"+path)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("import: %v\n%s", err, out)
+		}
+		img := readPNG(t, path)
+		if prev != nil && bytes.Equal(img.Pix, prev.Pix) {
+			return img
+		}
+		if i == 50 || ctx.Err() != nil {
+			t.Fatalf("the window kept changing over %d grabs (the last is %s)", i+1, path)
+		}
+		prev = img
+	}
+}
+
+func readPNG(t *testing.T, path string) *image.RGBA {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	img := image.NewRGBA(src.Bounds())
+	draw.Draw(img, img.Bounds(), src, src.Bounds().Min, draw.Src)
+	return img
+}
+
+// colours counts the distinct colours of img.
+func colours(img *image.RGBA) int {
+	seen := map[[4]byte]bool{}
+	for i := 0; i+3 < len(img.Pix); i += 4 {
+		seen[[4]byte(img.Pix[i:i+4])] = true
+	}
+	return len(seen)
+}
