@@ -90,6 +90,7 @@ type Conn struct {
 	readWake  chan struct{} // one slot: wakes a Read waiting for data
 	writeWake chan struct{} // one slot: wakes a Write waiting for room
 	spaceWake chan struct{} // one slot: wakes the relay reader waiting for room
+	probeWake chan struct{} // one slot: a probe ends the reconnect backoff's wait (probe.go)
 	done      chan struct{} // closed when the session goroutine has exited
 }
 
@@ -98,6 +99,12 @@ type Stats struct {
 	BytesSent     uint64 // payload bytes acknowledged by the relay
 	BytesReceived uint64 // payload bytes received from the relay
 	Reconnects    int
+	// Reconnecting reports that the relay connection dropped and the
+	// session is being resumed; Attempt is the reconnect attempt in
+	// progress (or the last one, between attempts), counted from 1 in
+	// each such episode; 0 while connected.
+	Reconnecting bool
+	Attempt      int
 }
 
 var (
@@ -119,6 +126,7 @@ func newConn(d *Dialer, p *prepared, t Target, sid string, wc *wsConn) *Conn {
 		readWake:  make(chan struct{}, 1),
 		writeWake: make(chan struct{}, 1),
 		spaceWake: make(chan struct{}, 1),
+		probeWake: make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
 	c.wdeadline.onExpire = c.interruptSend
@@ -429,6 +437,7 @@ func (c *Conn) Stats() Stats {
 	defer c.mu.Unlock()
 	s := c.stats
 	s.BytesSent, s.BytesReceived = c.txConfirmed, c.rx
+	s.Reconnecting = c.reconnecting
 	return s
 }
 

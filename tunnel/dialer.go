@@ -85,6 +85,13 @@ type Dialer struct {
 	// plus the certificates in $SSL_CERT_FILE, if set.
 	TLSConfig *tls.Config
 
+	// GetClientCertificate, if set, supplies the TLS client certificate when
+	// the relay asks for one (certificate-based access: the device
+	// certificate, at mtls.tunnel.cloudproxy.app). It takes precedence over
+	// TLSConfig's. A relay that asks for a certificate and refuses the
+	// handshake gives a *ClientCertificateError.
+	GetClientCertificate func(*tls.CertificateRequestInfo) (*tls.Certificate, error)
+
 	// Proxy picks an HTTP CONNECT proxy per request. Nil means the
 	// environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY and their lower-case
 	// forms), read when the Dialer is first used.
@@ -126,6 +133,8 @@ type Dialer struct {
 
 	once sync.Once
 	prep prepared
+	// certUsed: the last relay connection presented a client certificate.
+	certUsed atomic.Bool
 }
 
 // prepared is what Dial derives once from the Dialer's fields.
@@ -153,6 +162,9 @@ func (d *Dialer) prepare() *prepared {
 		p.tls, p.err = clientTLS(d.TLSConfig)
 		if p.err != nil {
 			return
+		}
+		if d.GetClientCertificate != nil {
+			p.tls.GetClientCertificate = d.GetClientCertificate
 		}
 		p.proxy = d.Proxy
 		if p.proxy == nil {
@@ -308,6 +320,9 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 	var fc batcher
 	var raw net.Conn
 	var stage atomic.Int32
+	// Each dial records what happened to the client certificate.
+	rec := &certRecorder{}
+	dialTLS := rec.config(p.tls.Clone())
 	nd := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 15 * time.Second}
 	dialTCP := func(ctx context.Context, network, addr string) (*netbuf.Conn, error) {
 		if p.dialTo != "" {
@@ -349,7 +364,7 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 				return nil, err
 			}
 			stage.Store(stageTLS)
-			cfg := p.tls.Clone()
+			cfg := dialTLS.Clone()
 			if cfg.ServerName == "" {
 				cfg.ServerName = host
 			}
@@ -364,8 +379,13 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 			fc = tlsStack{upper: upper, lower: lower}
 			return upper, nil
 		},
-		TLSClientConfig:     p.tls,
+		TLSClientConfig:     dialTLS,
 		TLSHandshakeTimeout: 30 * time.Second,
+		// A CONNECT the proxy does not grant names the proxy (407: its
+		// credentials), rather than a bare status text.
+		OnProxyConnectResponse: func(_ context.Context, proxyURL *url.URL, _ *http.Request, res *http.Response) error {
+			return proxyConnectResponse(proxyURL, res)
+		},
 		// WebSockets need HTTP/1.1.
 		TLSNextProto:      map[string]func(string, *tls.Conn) http.RoundTripper{},
 		ForceAttemptHTTP2: false,
@@ -391,6 +411,13 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 			}
 			return nil, newHandshakeError(resp.StatusCode, resp.Status, redact(rawURL))
 		}
+		var pe *ProxyError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("connect to IAP relay %s: %w", redact(rawURL), pe)
+		}
+		if cerr := rec.classify(err, serverName(p.tls, rawURL)); cerr != err {
+			return nil, fmt.Errorf("connect to IAP relay %s: %w", redact(rawURL), cerr)
+		}
 		var cve *tls.CertificateVerificationError
 		if errors.As(err, &cve) {
 			return nil, fmt.Errorf("connect to IAP relay %s: %w", redact(rawURL), &CertificateError{Host: serverName(p.tls, rawURL), Err: cve})
@@ -410,6 +437,7 @@ func (d *Dialer) dialWS(ctx context.Context, rawURL string) (*wsConn, error) {
 		ws.CloseNow()
 		return nil, fmt.Errorf("%w: %s did not accept subprotocol %s", ErrNotRelay, redact(rawURL), Subprotocol)
 	}
+	d.certUsed.Store(rec.presented.Load())
 	// Relay messages are at most 16394 bytes; a larger limit lets us read and
 	// report oversized frames ourselves instead of a bare 1009 close.
 	ws.SetReadLimit(1 << 20)

@@ -9,7 +9,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // ConnDialer opens tunnel connections; *Dialer implements it.
@@ -84,6 +83,11 @@ type ForwarderStats struct {
 	Total              int64  // connections accepted so far
 	Errors             int64  // connections that failed or were refused
 	LastError          error
+	// Reconnecting counts the connections whose relay connection dropped
+	// and is being resumed now; Attempt is the furthest reconnect attempt
+	// among them (Stats.Attempt).
+	Reconnecting int
+	Attempt      int
 	// Failure is why the last tunnel to fail failed (it could not be
 	// opened, or its session ended in an error), as long as no tunnel has
 	// opened since; nil otherwise.
@@ -224,6 +228,10 @@ func (f *Forwarder) Stats() ForwarderStats {
 		cs := c.Stats()
 		s.BytesUp += cs.BytesSent
 		s.BytesDown += cs.BytesReceived
+		if cs.Reconnecting {
+			s.Reconnecting++
+			s.Attempt = max(s.Attempt, cs.Attempt)
+		}
 	}
 	s.Total = f.accepted.Load()
 	s.Errors = f.errs.Load()
@@ -270,37 +278,11 @@ func (f *Forwarder) handle(local net.Conn) {
 		f.tunnelFailed(err)
 		return
 	}
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		c.Abort()
+	if !f.register(c) {
 		reset(local)
 		return
 	}
-	f.conns[c] = struct{}{}
-	f.failure = nil
-	f.mu.Unlock()
-	start := time.Now()
-	tunnelErr, localErr := pipe(c, local)
-	st := c.Stats()
-	f.mu.Lock()
-	delete(f.conns, c)
-	f.doneUp += st.BytesSent
-	f.doneDown += st.BytesReceived
-	f.mu.Unlock()
-	err = tunnelErr
-	if err == nil {
-		err = localErr
-	}
-	f.log.Info("local connection closed", slog.String("peer", peer),
-		slog.Uint64("bytes_up", st.BytesSent), slog.Uint64("bytes_down", st.BytesReceived),
-		slog.Duration("duration", time.Since(start).Round(time.Millisecond)), slog.Any("error", err))
-	switch {
-	case tunnelErr != nil:
-		f.tunnelFailed(tunnelErr)
-	case localErr != nil:
-		f.fail(localErr)
-	}
+	f.carry(c, local, peer)
 }
 
 // Pipe copies between a tunnel and a local stream until both directions are

@@ -103,6 +103,9 @@ func (c *Conn) delivered() bool {
 func (c *Conn) setReconnecting(on bool) {
 	c.mu.Lock()
 	c.reconnecting = on
+	if !on {
+		c.stats.Attempt = 0
+	}
 	c.mu.Unlock()
 }
 
@@ -609,7 +612,7 @@ func (c *Conn) reconnect(limited *int) (*wsConn, error) {
 	refreshed := false
 	var last error
 	for {
-		if err := bo.wait(c.ctx, nil); err != nil || c.delivered() {
+		if err := bo.waitWake(c.ctx, c.probeWake); err != nil || c.delivered() {
 			return nil, fmt.Errorf("reconnect to %s: %w", c.target, ErrClosed)
 		}
 		if time.Since(start) > c.p.retry.Budget {
@@ -618,6 +621,7 @@ func (c *Conn) reconnect(limited *int) (*wsConn, error) {
 		c.mu.Lock()
 		ack := c.rx
 		c.stats.Reconnects++
+		c.stats.Attempt++
 		c.mu.Unlock()
 		wc, n, err := c.reconnectOnce(ack)
 		if err == nil {

@@ -21,6 +21,8 @@ type CA struct {
 	certPEM []byte
 	pool    *x509.CertPool
 	server  tls.Certificate
+	cert    *x509.Certificate // the CA's own, to issue client certificates
+	key     *ecdsa.PrivateKey
 }
 
 // NewCA creates a CA and a server certificate.
@@ -54,7 +56,7 @@ func NewCA() (*CA, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "tunnel.cloudproxy.app"},
-		DNSNames:     []string{"tunnel.cloudproxy.app", "localhost"},
+		DNSNames:     []string{"tunnel.cloudproxy.app", "mtls.tunnel.cloudproxy.app", "localhost"},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
@@ -69,6 +71,8 @@ func NewCA() (*CA, error) {
 		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
 		pool:    x509.NewCertPool(),
 		server:  tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
+		cert:    caCert,
+		key:     caKey,
 	}
 	ca.pool.AddCert(caCert)
 	return ca, nil

@@ -35,6 +35,10 @@ type Faults struct {
 	// SID, no RECONNECT_SUCCESS_ACK, no close (a relay, proxy or PSC
 	// endpoint that hangs). The connection is held until the server closes.
 	NoAnswer bool
+	// HoldReconnect is NoAnswer for reconnects only: a session whose
+	// connection dropped cannot resume, and the client keeps trying (a
+	// network that went away; the demo's "reconnecting" screenshot).
+	HoldReconnect bool
 	// StopReading makes the relay stop reading the client's socket for good
 	// right after the SID (or RECONNECT_SUCCESS_ACK), with a small socket
 	// receive buffer, so the client's writes soon block in the kernel. The

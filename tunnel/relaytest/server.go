@@ -81,6 +81,11 @@ type Config struct {
 	ReconnectGrace time.Duration
 	// Logger receives the relay's events; nil discards them.
 	Logger *slog.Logger
+	// RequireClientCertificate makes a TLS relay demand a client
+	// certificate issued by its CA (CA.IssueClient), as the mTLS relay
+	// does for certificate-based access: a handshake without one, or with
+	// another CA's, fails with a TLS alert.
+	RequireClientCertificate bool
 }
 
 // ErrUnknownTarget is what Config.Dial returns for a target that does not
@@ -107,6 +112,7 @@ type Server struct {
 	handshakes []Handshake
 	faults     Faults
 	closed     bool
+	holes      map[*holeConn]struct{} // open connections, for BlackHole
 
 	stopped chan struct{}  // closed by Close
 	wg      sync.WaitGroup // handler and session goroutines
@@ -121,6 +127,9 @@ type Handshake struct {
 	Token       string // the bearer token
 	Subprotocol string // what the client offered
 	Status      int    // HTTP status answered (101 on upgrade)
+	// ClientCertificate is the common name of the client certificate
+	// presented in the TLS handshake, or "".
+	ClientCertificate string
 }
 
 // NewServer starts a relay on plain ws://.
@@ -155,9 +164,12 @@ func NewUnstartedServer(cfg Config) *Server {
 		s.routes[k] = v
 	}
 	s.http = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	// Refused handshakes (no client certificate) are the relay's log, not
+	// the test's stderr.
+	s.http.Config.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelInfo)
 	// Read-ahead and batched writes under every WebSocket, so the fake
 	// relay is not what limits the client's throughput in benchmarks.
-	s.http.Listener = netbuf.Listener{Listener: s.http.Listener}
+	s.http.Listener = netbuf.Listener{Listener: holeListener{Listener: s.http.Listener, s: s}}
 	s.http.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
 		if tc, ok := c.(*tls.Conn); ok {
 			c = tc.NetConn()
@@ -185,6 +197,10 @@ func (s *Server) StartTLS() {
 	}
 	s.ca = ca
 	s.http.TLS = ca.ServerTLS()
+	if s.cfg.RequireClientCertificate {
+		s.http.TLS.ClientAuth = tls.RequireAndVerifyClientCert
+		s.http.TLS.ClientCAs = ca.pool
+	}
 	s.http.StartTLS()
 	s.Addr = s.http.Listener.Addr().String()
 	s.URL = "wss://" + s.Addr + "/v4"
@@ -257,6 +273,7 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	s.http.Close()
+	s.closeHoles()
 	for _, ss := range list {
 		ss.end()
 	}
@@ -273,6 +290,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		hs.Token = tok
+	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		hs.ClientCertificate = r.TLS.PeerCertificates[0].Subject.CommonName
 	}
 	status := s.checkHandshake(r, hs.Token)
 	hs.Status = status
@@ -486,7 +506,7 @@ func (s *Server) connect(ws *websocket.Conn, nc *netbuf.Conn, t Target) {
 // reconnect resumes session sid for a client that has received ack bytes.
 func (s *Server) reconnect(ws *websocket.Conn, nc *netbuf.Conn, sid, ackStr string) {
 	f := s.takeFaults()
-	if f.NoAnswer {
+	if f.NoAnswer || f.HoldReconnect {
 		s.hang(ws)
 		return
 	}

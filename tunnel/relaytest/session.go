@@ -54,6 +54,7 @@ type session struct {
 	backendDone bool
 	ended       bool
 	ws          *websocket.Conn // attached WebSocket, nil while detached
+	nc          *netbuf.Conn    // the connection under ws (nil: unknown)
 	detached    chan struct{}   // closed when ws becomes nil
 	conns       int
 	dropRecvI   int
@@ -208,7 +209,7 @@ func (ss *session) attachFirst(ws *websocket.Conn, nc *netbuf.Conn, f Faults, ea
 		ws.Close(4001, "session ended")
 		return
 	}
-	ss.ws = ws
+	ss.ws, ss.nc = ws, nc
 	ss.detached = make(chan struct{})
 	ss.conns++
 	if ss.grace != nil {
@@ -287,9 +288,13 @@ func (ss *session) end() {
 func (ss *session) resume(ack uint64) (uint64, int, string) {
 	ss.mu.Lock()
 	if ss.ws != nil {
-		// The old WebSocket may not have noticed the drop yet.
-		ch := ss.detached
+		// The old WebSocket may not have noticed the drop yet; one that
+		// BlackHole silenced never will: it is given up at once.
+		ch, old, silenced := ss.detached, ss.ws, holed(ss.nc)
 		ss.mu.Unlock()
+		if silenced {
+			old.CloseNow()
+		}
 		select {
 		case <-ch:
 		case <-time.After(2 * time.Second):
@@ -324,10 +329,8 @@ var errStalled = errors.New("fault: stopped reading")
 // receive buffer, so the client's writes block after little data, and reads
 // nothing until the session ends.
 func (ss *session) stallReads(nc *netbuf.Conn) error {
-	if nc != nil {
-		if tc, ok := nc.Conn.(*net.TCPConn); ok {
-			_ = tc.SetReadBuffer(4 << 10)
-		}
+	if tc := tcpConn(nc); tc != nil {
+		_ = tc.SetReadBuffer(4 << 10)
 	}
 	<-ss.endCh
 	return errStalled
