@@ -14,10 +14,21 @@ var (
 	//go:embed vm-linux.svg
 	LinuxSVG []byte
 
-	// StoppedSVG marks a VM that is not running, of either OS.
+	// StoppedSVG marks a VM that is not running whose OS is unknown.
 	//
 	//go:embed vm-stopped.svg
 	StoppedSVG []byte
+
+	// WindowsStoppedSVG marks a Windows VM that is not running: the
+	// Windows icon greyed, with a stop mark.
+	//
+	//go:embed vm-windows-stopped.svg
+	WindowsStoppedSVG []byte
+
+	// LinuxStoppedSVG marks a Linux VM that is not running.
+	//
+	//go:embed vm-linux-stopped.svg
+	LinuxStoppedSVG []byte
 
 	// ErrorSVG marks a project whose VMs could not be listed.
 	//

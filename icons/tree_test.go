@@ -14,6 +14,8 @@ func TestTreeSVG(t *testing.T) {
 		{"WindowsSVG", WindowsSVG},
 		{"LinuxSVG", LinuxSVG},
 		{"StoppedSVG", StoppedSVG},
+		{"WindowsStoppedSVG", WindowsStoppedSVG},
+		{"LinuxStoppedSVG", LinuxStoppedSVG},
 		{"ErrorSVG", ErrorSVG},
 		{"ProjectSVG", ProjectSVG},
 		{"ZoneSVG", ZoneSVG},

@@ -46,12 +46,15 @@ type RDPOptions struct {
 	FullScreen        bool
 	Width, Height     int  // desktop size in pixels; both 0 for the client default
 	DynamicResolution bool // resize the remote desktop with the window
-	ColorDepth        int  // 0 (client default), 15, 16, 24 or 32
-	Audio             Audio
-	NoClipboard       bool
-	Drives            []Drive
-	Cert              CertPolicy
-	CertFingerprint   string // for CertPin: "sha256:<hex>"
+	// ScaleToWindow scales the remote desktop to the window, which opens
+	// at Width x Height when they are set ("smart sizing").
+	ScaleToWindow   bool
+	ColorDepth      int // 0 (client default), 15, 16, 24 or 32
+	Audio           Audio
+	NoClipboard     bool
+	Drives          []Drive
+	Cert            CertPolicy
+	CertFingerprint string // for CertPin: "sha256:<hex>"
 }
 
 // Audio says where the session's sound is played. Its text form ("local",
@@ -265,6 +268,12 @@ func FreeRDPArgs(spec RDPSpec) ([]string, error) {
 	}
 	if o.DynamicResolution {
 		args = append(args, "/dynamic-resolution")
+	}
+	switch {
+	case o.ScaleToWindow && o.Width != 0:
+		args = append(args, fmt.Sprintf("/smart-sizing:%dx%d", o.Width, o.Height))
+	case o.ScaleToWindow:
+		args = append(args, "/smart-sizing")
 	}
 	if o.ColorDepth != 0 {
 		args = append(args, "/bpp:"+strconv.Itoa(o.ColorDepth))

@@ -40,6 +40,18 @@ func TestFreeRDPArgs(t *testing.T) {
 			want: []string{"/v:[::1]:40000", "/u:c", "/from-stdin:force", "/cert:deny", "/audio-mode:2", "+clipboard"},
 		},
 		{
+			// A window of the desktop size, the remote desktop scaled to it
+			// (the demo's: its RDP server shares the whole display).
+			name: "scaled to the window",
+			spec: RDPSpec{Port: 1, Username: "e", Options: RDPOptions{Width: 1024, Height: 640, ScaleToWindow: true}},
+			want: []string{"/v:127.0.0.1:1", "/u:e", "/from-stdin:force", "/cert:ignore", "/size:1024x640", "/smart-sizing:1024x640", "/sound", "+clipboard"},
+		},
+		{
+			name: "scaled, client's size",
+			spec: RDPSpec{Port: 1, Username: "e", Options: RDPOptions{ScaleToWindow: true}},
+			want: []string{"/v:127.0.0.1:1", "/u:e", "/from-stdin:force", "/cert:ignore", "/smart-sizing", "/sound", "+clipboard"},
+		},
+		{
 			name: "pinned certificate",
 			spec: RDPSpec{Port: 1, Username: "d", Options: RDPOptions{Cert: CertPin, CertFingerprint: "sha256:00ff11"}},
 			want: []string{"/v:127.0.0.1:1", "/u:d", "/from-stdin:force", "/cert:fingerprint:sha256:00ff11", "/sound", "+clipboard"},

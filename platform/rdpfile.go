@@ -56,6 +56,9 @@ func RDPFile(spec RDPSpec) (string, error) {
 		num("desktopheight", o.Height)
 	}
 	boolNum("dynamic resolution", o.DynamicResolution)
+	if o.ScaleToWindow {
+		num("smart sizing", 1)
+	}
 	if o.ColorDepth != 0 {
 		num("session bpp", o.ColorDepth)
 	}
@@ -133,6 +136,9 @@ func RemminaProfile(spec RDPSpec) (string, error) {
 		kv("viewmode", "4")
 	} else {
 		kv("viewmode", "1")
+	}
+	if o.ScaleToWindow {
+		kv("scale", "1") // scale the remote desktop to the window
 	}
 	kv("sound", o.Audio.String())
 	kv("disableclipboard", boolDigit(o.NoClipboard))

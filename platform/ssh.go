@@ -56,6 +56,10 @@ type TunnelCommand struct {
 	Project    string
 	Zone       string
 	Port       int // remote port; default 22
+	// Flags are more `iapdesk tunnel` flags, "--name=value" each: the
+	// endpoints and credentials of a generated ssh config
+	// (SSHConfigHost).
+	Flags []string
 }
 
 // Argv returns the command line of the tunnel.
@@ -64,8 +68,9 @@ func (t TunnelCommand) Argv() []string {
 	if port == 0 {
 		port = 22
 	}
-	return []string{t.Executable, "tunnel", t.Instance, strconv.Itoa(port),
+	argv := []string{t.Executable, "tunnel", t.Instance, strconv.Itoa(port),
 		"--project", t.Project, "--zone", t.Zone, "--listen-on-stdin"}
+	return append(argv, t.Flags...)
 }
 
 var (
@@ -92,6 +97,14 @@ func (t TunnelCommand) validate() error {
 	}
 	if t.Port < 0 || t.Port > 65535 {
 		return fmt.Errorf("ProxyCommand: port %d: want 1-65535", t.Port)
+	}
+	for _, f := range t.Flags {
+		if !strings.HasPrefix(f, "--") {
+			return fmt.Errorf("ProxyCommand: flag %q: want --name=value", f)
+		}
+		if err := checkPrintable("ProxyCommand: flag", f); err != nil {
+			return err
+		}
 	}
 	return checkPrintable("ProxyCommand: iapdesk path", t.Executable)
 }
