@@ -28,6 +28,10 @@ type Account struct {
 	SignInRequired bool
 	// AddedAt is when the account last signed in.
 	AddedAt time.Time
+	// Workforce is the workforce identity pool of a principal signed in
+	// with a login config (Email is then principal://…); "" for a Google
+	// account.
+	Workforce string
 }
 
 // accountsFile is the name of the account list under Config.ConfigDir.
@@ -48,6 +52,8 @@ type accountEntry struct {
 	Email          string    `json:"email"`
 	AddedAt        time.Time `json:"added_at"`
 	SignInRequired bool      `json:"sign_in_required,omitempty"`
+	// Workforce is the login config of a workforce identity sign-in.
+	Workforce *LoginConfig `json:"workforce,omitempty"`
 }
 
 func (s *accountState) find(email string) int {
@@ -63,6 +69,9 @@ func (s *accountState) list() []Account {
 			SignInRequired: e.SignInRequired,
 			AddedAt:        e.AddedAt,
 		})
+		if e.Workforce != nil {
+			out[len(out)-1].Workforce = e.Workforce.Pool()
+		}
 	}
 	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.Email, b.Email) })
 	return out

@@ -32,6 +32,11 @@ type LoginOptions struct {
 	// LoginHint pre-selects an account on Google's chooser (signing in
 	// again as a known account).
 	LoginHint string
+	// Workforce, if set, signs in with a workforce identity pool instead
+	// of a Google account (gcloud auth login --login-config): the browser
+	// goes to the login config's auth_url, the code is exchanged at its
+	// token_url (STS) and the principal read at its token_info_url.
+	Workforce *LoginConfig
 }
 
 // Login runs the OAuth installed-app flow: a redirect listener on a random
@@ -77,6 +82,9 @@ func (m *Manager) Login(ctx context.Context, opt LoginOptions) (Account, error) 
 	if opt.LoginHint != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", opt.LoginHint))
 	}
+	if opt.Workforce != nil {
+		oc, opts = m.workforceAuth(*opt.Workforce, redirect, verifier)
+	}
 	authURL := oc.AuthCodeURL(state, opts...)
 
 	rcv := &receiver{callbacks: make(chan callback), done: make(chan struct{})}
@@ -109,7 +117,11 @@ func (m *Manager) Login(ctx context.Context, opt LoginOptions) (Account, error) 
 				return Account{}, fmt.Errorf("sign in: open the browser: %w", err)
 			}
 		case cb := <-rcv.callbacks:
-			acct, err := m.finishLogin(ctx, oc, state, verifier, cb.query)
+			finish := m.finishLogin
+			if opt.Workforce != nil {
+				finish = m.finishWorkforce(*opt.Workforce)
+			}
+			acct, err := finish(ctx, oc, state, verifier, cb.query)
 			cb.reply <- result{acct: acct, err: err}
 			if err != nil {
 				return Account{}, fmt.Errorf("sign in: %w", err)

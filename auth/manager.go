@@ -113,7 +113,7 @@ func (m *Manager) SetActive(ctx context.Context, email string) error {
 	if err != nil {
 		return err
 	}
-	m.log.Info("active account changed", slog.String("account", strings.ToLower(email)))
+	m.log.Info("active account changed", slog.String("account", accountKey(email)))
 	return nil
 }
 
@@ -123,7 +123,7 @@ func (m *Manager) SetActive(ctx context.Context, email string) error {
 // concurrent callers. When Google rejects the refresh token, Token returns an
 // error wrapping ErrSignInRequired and the account is marked SignInRequired.
 func (m *Manager) TokenSource(ctx context.Context, email string) (oauth2.TokenSource, error) {
-	email = strings.ToLower(email)
+	email = accountKey(email)
 	st, err := m.db.load()
 	if err != nil {
 		return nil, err
@@ -161,7 +161,7 @@ func (m *Manager) source(email string) *accountSource {
 // only the remote revocation fails (offline), the account is still removed
 // here and the error wraps ErrNotRevoked.
 func (m *Manager) Revoke(ctx context.Context, email string) error {
-	email = strings.ToLower(email)
+	email = accountKey(email)
 	st, err := m.db.load()
 	if err != nil {
 		return err
@@ -172,6 +172,9 @@ func (m *Manager) Revoke(ctx context.Context, email string) error {
 	var remoteErr error
 	rt, err := m.store.Get(ctx, email)
 	switch {
+	case err == nil && st.Accounts[st.find(email)].Workforce != nil:
+		// A workforce login config names no revoke endpoint: the grant
+		// ends with its refresh token here.
 	case err == nil:
 		remoteErr = m.revokeRemote(ctx, rt)
 	case errors.Is(err, ErrNotStored):
@@ -298,7 +301,12 @@ func (s *accountSource) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok, err := refreshAccessToken(ctx, s.m.oauth, s.m.cfg.HTTPClient, rt, s.m.cfg.Now)
+	var tok *oauth2.Token
+	if wf := s.m.workforceConfig(s.email); wf != nil {
+		tok, err = s.m.refreshWorkforce(ctx, *wf, rt)
+	} else {
+		tok, err = refreshAccessToken(ctx, s.m.oauth, s.m.cfg.HTTPClient, rt, s.m.cfg.Now)
+	}
 	if errors.Is(err, ErrSignInRequired) {
 		s.m.markSignInRequired(ctx, s.email, rt)
 		s.forget()
