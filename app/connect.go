@@ -65,6 +65,9 @@ type SSHParams struct {
 	StrictHostKeyChecking string
 	Options               []string // extra -o options
 	Command               []string // remote command; empty for a shell
+	// Embedded says the session runs in the window (the ssh.client
+	// setting is "embedded"): see Request.CanEmbed.
+	Embedded bool
 }
 
 // Request is one connect action. A front end fills in what the user
@@ -97,6 +100,11 @@ type Request struct {
 	// CommandLine says the request comes from a terminal command: errors
 	// then name commands and flags rather than menus.
 	CommandLine bool
+	// CanEmbed says the caller hosts SSH sessions itself (the window's
+	// terminal tabs): with ssh.client=embedded, Connect then completes an
+	// SSH request and returns it in an Embedded session for SSHClients,
+	// without a tunnel or a launched client.
+	CanEmbed bool
 }
 
 // resolve fills in the protocol and port.
@@ -122,10 +130,15 @@ func (r Request) resolve() Request {
 type Session struct {
 	Request Request
 	Tunnel  TunnelInfo        // zero with ssh's ProxyCommand
-	Process *platform.Process // nil for ProtocolTunnel
+	Process *platform.Process // nil for ProtocolTunnel and embedded sessions
+	// Embedded reports an SSH request for the caller to run in the
+	// window (Request.CanEmbed, ssh.client=embedded): Request is complete
+	// (key published) for SSHClients.Dial; nothing was started.
+	Embedded bool
 
-	done chan struct{}
-	err  error // set before done is closed
+	done         chan struct{}
+	err          error // set before done is closed
+	closedByUser bool  // set before done is closed
 }
 
 // Done is closed when the client has exited.
@@ -133,3 +146,9 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 
 // Err is how the client exited (nil: normally); valid after Done.
 func (s *Session) Err() error { return s.err }
+
+// ClosedByUser reports whether the user closed the session's tunnel
+// (Tunnels.Close, the tunnels panel) while the client used it: Err is then
+// the client's complaint about that disconnect, which is no failure to
+// show. Valid after Done.
+func (s *Session) ClosedByUser() bool { return s.closedByUser }

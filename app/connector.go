@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"iapdesk/platform"
+	"iapdesk/tunnel"
 )
 
 // ConnectorConfig configures a Connector. Besides Tunnels and Launcher,
@@ -40,6 +41,10 @@ type ConnectorConfig struct {
 	// checking and options always; the user name and key file when no key
 	// is published.
 	SSH SSHParams
+	// Sessions is where the clients the Connector starts are listed while
+	// they run (other kinds of session register there too); nil means a
+	// set of its own. Connector.Sessions lists it.
+	Sessions *SessionSet
 }
 
 // KeyPublisher makes a VM accept an SSH key for an account, through OS
@@ -87,9 +92,10 @@ type CredentialPrompt struct {
 //  5. open (or share) the tunnel, check it, launch the client, keep the
 //     tunnel while the client runs and release it when the client exits.
 type Connector struct {
-	cfg ConnectorConfig
-	log *slog.Logger
-	wg  sync.WaitGroup // one watcher per session
+	cfg      ConnectorConfig
+	log      *slog.Logger
+	sessions *SessionSet
+	wg       sync.WaitGroup // one watcher per session
 }
 
 // NewConnector returns a Connector.
@@ -101,28 +107,56 @@ func NewConnector(cfg ConnectorConfig) (*Connector, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Connector{cfg: cfg, log: log}, nil
+	sessions := cfg.Sessions
+	if sessions == nil {
+		sessions = &SessionSet{}
+	}
+	return &Connector{cfg: cfg, log: log, sessions: sessions}, nil
 }
 
+// Sessions lists the live sessions: the clients the Connector started that
+// are still running, and the sessions other parts of iapdesk registered
+// with Track.
+func (c *Connector) Sessions() []SessionInfo { return c.sessions.List() }
+
+// Track registers a live session that is not a client the Connector
+// started (an embedded terminal, a file transfer), so that Sessions lists
+// it; call the returned function when it ends.
+func (c *Connector) Track(info SessionInfo) (done func()) { return c.sessions.Add(info) }
+
 // Connect completes req (see Connector) and performs it, returning once the
-// client has started (or, for ProtocolTunnel, once the tunnel listens).
+// client has started (or, for ProtocolTunnel, once the tunnel listens). An
+// SSH request from a caller that hosts SSH sessions (req.CanEmbed) with
+// ssh.client=embedded is only completed: the Embedded session returned
+// carries it to SSHClients.Dial.
 // prompt asks for missing RDP credentials; with a nil prompt they are an
 // error wrapping ErrCredentialsRequired. Errors are *UserError values that
 // say what to do.
-func (c *Connector) Connect(ctx context.Context, req Request, prompt CredentialPrompter) (*Session, error) {
-	req, err := c.complete(ctx, req, prompt)
+func (c *Connector) Connect(ctx context.Context, req Request, prompt CredentialPrompter) (s *Session, err error) {
+	asked := req
+	defer func() {
+		if err != nil {
+			c.logFailure(asked, err)
+		}
+	}()
+	req, err = c.complete(ctx, req, prompt)
 	if err != nil {
 		return nil, err
 	}
 	inst := req.Instance
-	s := &Session{Request: req, done: make(chan struct{})}
+	s = &Session{Request: req, done: make(chan struct{})}
+	if req.Protocol == ProtocolSSH && req.CanEmbed && req.SSH.Embedded {
+		s.Embedded = true
+		close(s.done)
+		return s, nil
+	}
 	if req.Protocol == ProtocolSSH && req.SSH.ProxyCommand {
 		return c.launch(ctx, s, nil)
 	}
 	key := TunnelKey{Ref: inst.InstanceRef, Port: req.Port}
 	info, err := c.cfg.Tunnels.AcquireAt(ctx, key, req.KeepOpen || req.Protocol == ProtocolTunnel, req.LocalPort)
 	if err != nil {
-		return nil, c.connectError(req, err)
+		return nil, c.tunnelError(ctx, req, err)
 	}
 	s.Tunnel = info
 	if req.Protocol == ProtocolTunnel {
@@ -146,13 +180,20 @@ func (c *Connector) Prepare(ctx context.Context, req Request, prompt CredentialP
 // Connector), opens a tunnel to its port (or lets ssh's ProxyCommand do
 // it) and runs ssh in the foreground on stdio until it exits. ssh's own
 // failure is a *platform.ExitError: ssh has said why on stderr.
-func (c *Connector) RunSSH(ctx context.Context, req Request, stdio Stdio) error {
+func (c *Connector) RunSSH(ctx context.Context, req Request, stdio Stdio) (err error) {
 	runner, ok := c.cfg.Launcher.(SSHRunner)
 	if !ok {
 		return fmt.Errorf("run ssh: the launcher %T cannot run ssh in the foreground", c.cfg.Launcher)
 	}
 	req.Protocol = ProtocolSSH
-	req, err := c.complete(ctx, req, nil)
+	asked := req
+	defer func() {
+		var ee *platform.ExitError
+		if err != nil && !errors.As(err, &ee) { // ssh said why on stderr
+			c.logFailure(asked, err)
+		}
+	}()
+	req, err = c.complete(ctx, req, nil)
 	if err != nil {
 		return err
 	}
@@ -161,11 +202,32 @@ func (c *Connector) RunSSH(ctx context.Context, req Request, stdio Stdio) error 
 		key := TunnelKey{Ref: req.Instance.InstanceRef, Port: req.Port}
 		info, err = c.cfg.Tunnels.AcquireAt(ctx, key, false, req.LocalPort)
 		if err != nil {
-			return c.connectError(req, err)
+			return c.tunnelError(ctx, req, err)
 		}
 		defer c.cfg.Tunnels.Release(key)
 	}
 	return runner.RunSSH(ctx, c.sshSpec(req, info), stdio.In, stdio.Out, stdio.Err)
+}
+
+// logFailure logs a connect that failed, with its cause, at info: the
+// user sees it in a dialog or on stderr; the log keeps it for later. req is
+// the request as asked (a failed one was not completed).
+func (c *Connector) logFailure(req Request, err error) {
+	c.log.Info("connect failed", slog.String("instance", req.Instance.Name), slog.String("profile", req.ProfileID),
+		slog.String("protocol", req.Protocol.String()), slog.Int("port", req.Port), slog.Any("error", err))
+}
+
+// tunnelError explains a tunnel that could not be opened. IAP's "cannot
+// reach the port" reads as firewall advice; when the VM turns out to be
+// stopped (since the inventory was loaded, or it was known by name only)
+// that is said instead.
+func (c *Connector) tunnelError(ctx context.Context, req Request, err error) *UserError {
+	if errors.Is(err, tunnel.ErrBackendUnreachable) && c.cfg.Instances != nil && ctx.Err() == nil {
+		if inst, gerr := c.cfg.Instances.GetInstance(ctx, req.Instance.InstanceRef); gerr == nil && !inst.Running() {
+			return notRunning(*inst, req.CommandLine)
+		}
+	}
+	return c.connectError(req, err)
 }
 
 // connectError explains a tunnel or launch failure where req's user reads
@@ -192,10 +254,15 @@ func (c *Connector) launch(ctx context.Context, s *Session, key *TunnelKey) (*Se
 	}
 	c.log.Info("client started", slog.String("instance", req.Instance.Name), slog.String("protocol", req.Protocol.String()),
 		slog.Int("local_port", s.Tunnel.LocalPort), slog.Any("process", s.Process))
+	untrack := c.sessions.Add(SessionInfo{Kind: sessionKind(req), Target: req.Instance.Name})
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		s.err = s.Process.Wait()
+		untrack()
+		// Closed in the tunnels panel while the client used it: the
+		// client's complaint is about the disconnect the user asked for.
+		s.closedByUser = key != nil && s.Tunnel.ClosedByUser()
 		if key != nil {
 			if s.Process.Detached() {
 				// The command handed over to a running program (Windows
@@ -205,7 +272,8 @@ func (c *Connector) launch(ctx context.Context, s *Session, key *TunnelKey) (*Se
 			}
 			c.cfg.Tunnels.Release(*key)
 		}
-		c.log.Info("client exited", slog.String("instance", req.Instance.Name), slog.Any("error", s.err))
+		c.log.Info("client exited", slog.String("instance", req.Instance.Name), slog.Bool("tunnel_closed_by_user", s.closedByUser),
+			slog.Any("error", s.err))
 		close(s.done)
 		if c.cfg.OnSessionEnd != nil {
 			c.cfg.OnSessionEnd(s)

@@ -24,15 +24,13 @@ func (c *Connector) complete(ctx context.Context, req Request, prompt Credential
 			return Request{}, err
 		}
 	}
-	req.Instance = c.lookup(ctx, req.Instance, req.Protocol)
+	var err error
+	if req.Instance, err = c.lookup(ctx, req.Instance, req.Protocol, req.CommandLine); err != nil {
+		return Request{}, err
+	}
 	inst := req.Instance
 	if inst.Status != "" && !inst.Running() {
-		fix := "Start the VM (right-click → Start), wait until it is RUNNING, then connect again."
-		if req.CommandLine {
-			fix = fmt.Sprintf("Start it, e.g. gcloud compute instances start %s --project %s --zone %s, then connect again.", inst.Name, inst.Project, inst.Zone)
-		}
-		return Request{}, &UserError{What: fmt.Sprintf("Cannot connect to %s", inst.Name),
-			Why: fmt.Sprintf("the VM is %s", inst.Status), Fix: fix, Err: ErrInstanceNotRunning}
+		return Request{}, notRunning(inst, req.CommandLine)
 	}
 	layers, err := c.layers(ctx, req)
 	if err != nil {
@@ -80,16 +78,46 @@ func (c *Connector) profileTarget(ctx context.Context, req Request) (Request, er
 	return req, nil
 }
 
+// notRunning is the refusal to connect to a VM that is not running.
+func notRunning(inst Instance, commandLine bool) *UserError {
+	fix := "Start the VM (right-click → Start), wait until it is RUNNING, then connect again."
+	if commandLine {
+		fix = fmt.Sprintf("Start it, e.g. gcloud compute instances start %s --project %s --zone %s, then connect again.", inst.Name, inst.Project, inst.Zone)
+	}
+	return &UserError{What: fmt.Sprintf("Cannot connect to %s", inst.Name),
+		Why: fmt.Sprintf("the VM is %s", inst.Status), Fix: fix, Err: ErrInstanceNotRunning}
+}
+
+// CheckTarget reports whether the VM ref exists, before a saved connection
+// is made for it: an error wrapping ErrInstanceNotFound that says so when
+// Compute Engine does not know it; nil when it exists, or when it cannot
+// be read (IAP access alone gives no compute.instances.get; the
+// connection will tell).
+func (c *Connector) CheckTarget(ctx context.Context, ref InstanceRef) error {
+	_, err := c.lookup(ctx, Instance{InstanceRef: ref}, ProtocolAuto, false)
+	return err
+}
+
 // lookup returns inst as Compute Engine describes it when the caller knew
-// only its name. Reading it needs compute.instances.get, which IAP access
-// alone does not give: without it (or without Instances) the connection
-// goes on by name, its OS guessed from the protocol, and host keys are then
-// kept under the name instead of the VM's ID.
-func (c *Connector) lookup(ctx context.Context, inst Instance, proto Protocol) Instance {
+// only its name. A VM Compute Engine says does not exist is an error, said
+// before any credentials are asked for. Reading it needs
+// compute.instances.get, which IAP access alone does not give: without it
+// (or without Instances) the connection goes on by name, its OS guessed
+// from the protocol, and host keys are then kept under the name instead of
+// the VM's ID.
+func (c *Connector) lookup(ctx context.Context, inst Instance, proto Protocol, commandLine bool) (Instance, error) {
 	if inst.Status == "" && c.cfg.Instances != nil {
 		got, err := c.cfg.Instances.GetInstance(ctx, inst.InstanceRef)
 		if err == nil {
-			return *got
+			return *got, nil
+		}
+		if errors.Is(err, ErrInstanceNotFound) {
+			fix := "Check the saved connection's project, zone and VM (Edit), or refresh the project: the VM may have been deleted or renamed."
+			if commandLine {
+				fix = "Check --project, --zone and the instance name (gcloud compute instances list --project " + inst.Project + ")."
+			}
+			return Instance{}, &UserError{What: fmt.Sprintf("Cannot connect to %s", inst.Name),
+				Why: fmt.Sprintf("VM %s does not exist in zone %s of project %s", inst.Name, inst.Zone, inst.Project), Fix: fix, Err: err}
 		}
 		c.log.Warn("cannot read the VM; connecting by name", slog.String("instance", inst.Name), slog.Any("error", err))
 	}
@@ -99,7 +127,7 @@ func (c *Connector) lookup(ctx context.Context, inst Instance, proto Protocol) I
 			inst.OS = OSWindows
 		}
 	}
-	return inst
+	return inst, nil
 }
 
 // layers are the settings levels of req: the VM's, its profile's and the
@@ -123,6 +151,7 @@ func (c *Connector) layers(ctx context.Context, req Request) ([]settings.Layer, 
 func mergeSSH(fromSettings, req SSHParams) SSHParams {
 	req.Username = cmp.Or(req.Username, fromSettings.Username)
 	req.ProxyCommand = req.ProxyCommand || fromSettings.ProxyCommand
+	req.Embedded = req.Embedded || fromSettings.Embedded
 	return req
 }
 
@@ -155,6 +184,12 @@ func (c *Connector) prepareSSH(ctx context.Context, req Request, keyType SSHKeyT
 	}
 	c.log.Info("ssh key published", slog.String("instance", req.Instance.Name), slog.String("method", string(pk.Method)),
 		slog.String("username", pk.Username), slog.Bool("reused", pk.Reused))
+	if asked := req.SSH.Username; asked != "" && asked != pk.Username {
+		// OS Login decides the POSIX user of the account (as gcloud says,
+		// "Using OS Login user … instead of requested user …").
+		c.log.Warn("using the os login user instead of the requested one", slog.String("instance", req.Instance.Name),
+			slog.String("requested", asked), slog.String("username", pk.Username))
+	}
 	req.SSH = pk.Params(req.SSH)
 	return req, nil
 }

@@ -28,11 +28,15 @@ type policyEnv struct {
 	vms instanceTable
 }
 
-// instanceTable is an InstanceGetter over fixed VMs; others are not found.
+// instanceTable is an InstanceGetter over fixed VMs; others are not found,
+// and those named "unreadable…" cannot be read (no compute.instances.get).
 type instanceTable map[app.InstanceRef]app.Instance
 
 func (t instanceTable) GetInstance(_ context.Context, ref app.InstanceRef) (*app.Instance, error) {
 	in, ok := t[ref]
+	if !ok && strings.HasPrefix(ref.Name, "unreadable") {
+		return nil, fmt.Errorf("get %s: %w", ref, app.ErrPermissionDenied)
+	}
 	if !ok {
 		return nil, fmt.Errorf("get %s: %w", ref, app.ErrInstanceNotFound)
 	}
@@ -135,8 +139,9 @@ func TestConnectorResolvesSettings(t *testing.T) {
 }
 
 // TestConnectorReadsUnknownVM: a VM named only is read from Compute
-// Engine: a stopped one is refused before anything else; one that cannot
-// be read is connected to by name, its OS guessed from the protocol.
+// Engine: a stopped one, or one that does not exist, is refused before
+// anything else (no credentials are asked for); one that cannot be read is
+// connected to by name, its OS guessed from the protocol.
 func TestConnectorReadsUnknownVM(t *testing.T) {
 	e := newPolicyEnv(t, app.ConnectorConfig{SSH: app.SSHParams{Username: "me"}})
 	ctx := context.Background()
@@ -147,6 +152,19 @@ func TestConnectorReadsUnknownVM(t *testing.T) {
 		var ue *app.UserError
 		if !errors.Is(err, app.ErrInstanceNotRunning) || !errors.As(err, &ue) || strings.Contains(ue.Fix, "gcloud") != cli {
 			t.Errorf("Prepare(stopped VM, command line %v) = %v, want ErrInstanceNotRunning with a fix for that surface", cli, err)
+		}
+	}
+	missing := app.InstanceRef{Project: "acme-prod-web", Zone: "us-central1-a", Name: "no-such-vm"}
+	for _, cli := range []bool{false, true} {
+		prompt := &recordingPrompter{creds: app.RDPParams{Username: "u", Password: "p"}}
+		_, err := e.c.Prepare(ctx, app.Request{Instance: app.Instance{InstanceRef: missing}, Protocol: app.ProtocolRDP, CommandLine: cli}, prompt)
+		var ue *app.UserError
+		if !errors.Is(err, app.ErrInstanceNotFound) || !errors.As(err, &ue) || !strings.Contains(ue.Why, "does not exist") ||
+			strings.Contains(ue.Fix, "--zone") != cli {
+			t.Errorf("Prepare(missing VM, command line %v) = %v, want ErrInstanceNotFound saying so for that surface", cli, err)
+		}
+		if n := prompt.count(); n != 0 {
+			t.Errorf("Prepare(missing VM) asked for credentials %d times, want none", n)
 		}
 	}
 	unknown := app.InstanceRef{Project: "acme-prod-web", Zone: "us-central1-a", Name: "unreadable"}

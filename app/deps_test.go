@@ -77,6 +77,8 @@ func TestLayering(t *testing.T) {
 			"whatever it imported from iapdesk would reach auth through it"},
 		{pkg: "iapdesk/internal/gcename", dep: "iapdesk/", why: "the one definition of Compute Engine names is a leaf app, gce and platform share; " +
 			"whatever it imported would reach platform through it"},
+		{pkg: "iapdesk/internal/proxyreq", dep: "iapdesk/", why: "the SOCKS5 and HTTP CONNECT wire format is a leaf: it knows nothing of GCP, " +
+			"tunnels or the app; app's gateway routes what it reads"},
 		{pkg: "iapdesk/platform", dep: "iapdesk/app", why: "imports flow app → platform, never back"},
 		{pkg: "iapdesk/platform", dep: "iapdesk/tunnel", why: "platform and tunnel are siblings"},
 		{pkg: "iapdesk/platform", dep: "iapdesk/auth", why: "platform and auth are siblings"},
@@ -170,7 +172,7 @@ func exemptPrefix(exempt map[[2]string]string, pkg, d string) bool {
 // or the Google API adapters; the window, the command line and the demo
 // get them from desk.
 func TestOneCompositionRoot(t *testing.T) {
-	ctor := regexp.MustCompile(`\b(app\.NewConnector|app\.NewTunnels|gce\.New[A-Za-z]*|app\.NewExplorer|app\.NewProfiles)\(`)
+	ctor := regexp.MustCompile(`\b(app\.NewConnector|app\.NewTunnels|app\.NewSSHClients|gce\.New[A-Za-z]*|app\.NewExplorer|app\.NewProfiles)\(`)
 	for _, p := range listPackages(t) {
 		if p.ImportPath == "iapdesk/app/desk" {
 			continue

@@ -12,11 +12,11 @@ type Filter struct {
 	// "key=value". A term "key=value" or "key:value" matches a label whose
 	// key is key and whose value contains value; the keys name, ip, zone,
 	// status, os and type match those properties instead.
-	Text string
+	Text string `json:"text,omitempty"`
 	// OS keeps only VMs of that family; OSAny keeps all.
-	OS OS
+	OS OS `json:"os,omitempty"`
 	// RunningOnly keeps only RUNNING VMs.
-	RunningOnly bool
+	RunningOnly bool `json:"runningOnly,omitempty"`
 }
 
 // IsZero reports whether f lets every VM through.
@@ -81,16 +81,16 @@ func contains(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), sub)
 }
 
-// Filter returns the inventory views show for f: every project stays (so
-// errors and empty projects remain visible), zones keep only matching VMs,
-// and zones left empty are dropped. With a zero filter it returns inv
-// itself.
+// Filter returns the inventory views show for f: only the projects and
+// zones that keep a matching VM (an empty result means nothing matches;
+// projects whose VMs could not be listed have none to match). With a zero
+// filter it returns inv itself, every project and error included.
 func (inv *Inventory) Filter(f Filter) *Inventory {
 	if f.IsZero() {
 		return inv
 	}
-	ps := make([]Project, len(inv.Projects))
-	for i, p := range inv.Projects {
+	var ps []Project
+	for _, p := range inv.Projects {
 		q := p
 		q.Zones = nil
 		for _, z := range p.Zones {
@@ -104,7 +104,9 @@ func (inv *Inventory) Filter(f Filter) *Inventory {
 				q.Zones = append(q.Zones, Zone{Name: z.Name, Instances: kept})
 			}
 		}
-		ps[i] = q
+		if len(q.Zones) > 0 {
+			ps = append(ps, q)
+		}
 	}
 	return &Inventory{Projects: ps, LoadedAt: inv.LoadedAt}
 }

@@ -49,7 +49,7 @@ var ErrInvalidImport = errors.New("invalid profiles file")
 //	  "settings": {                         // optional; every member optional
 //	    "displayName": "…",
 //	    "rdp": {"username": "…", "domain": "…", "fullScreen": true, "width": 1920, "height": 1080,
-//	            "dynamicResolution": false, "colorDepth": 32, "audio": "local|remote|off",
+//	            "dynamicResolution": false, "scaleToWindow": false, "colorDepth": 32, "audio": "local|remote|off",
 //	            "clipboard": true, "redirectDrives": false, "certificate": "ignore|tofu|deny",
 //	            "connectionBar": "autohide|pinned|off"},
 //	    "ssh": {"username": "…", "keyType": "ed25519|rsa", "proxyCommand": false, "terminal": "…"},

@@ -18,6 +18,7 @@ func rdpParams(r settings.Resolved) RDPParams {
 		Width:             s.Width.Value(),
 		Height:            s.Height.Value(),
 		DynamicResolution: s.DynamicResolution.Value(),
+		ScaleToWindow:     s.ScaleToWindow.Value(),
 		ColorDepth:        s.ColorDepth.Value(),
 		NoClipboard:       !s.Clipboard.Value(),
 	}
@@ -47,5 +48,6 @@ func rdpParams(r settings.Resolved) RDPParams {
 // per-connection parameter.
 func sshParams(r settings.Resolved) SSHParams {
 	s := r.Settings.SSH
-	return SSHParams{Username: s.Username.Value(), ProxyCommand: s.ProxyCommand.Value()}
+	return SSHParams{Username: s.Username.Value(), ProxyCommand: s.ProxyCommand.Value(),
+		Embedded: s.Client.Value() != settings.SSHClientSystem}
 }

@@ -30,7 +30,13 @@ func TestResolvedParams(t *testing.T) {
 	if o := rdpParams(half).Options; o.Width != 0 || o.Height != 0 {
 		t.Errorf("rdpParams() with only a width = %dx%d, want 0x0 (client default)", o.Width, o.Height)
 	}
-	if got, want := sshParams(r), (SSHParams{Username: "bob", ProxyCommand: true}); !reflect.DeepEqual(got, want) {
+	// ssh.client defaults to embedded (a terminal tab in the window).
+	if got, want := sshParams(r), (SSHParams{Username: "bob", ProxyCommand: true, Embedded: true}); !reflect.DeepEqual(got, want) {
 		t.Errorf("sshParams() = %+v, want %+v", got, want)
+	}
+	system := settings.Resolve(settings.Layer{Source: settings.SourceZone, Settings: settings.Settings{
+		SSH: settings.SSHSettings{Client: settings.Some(settings.SSHClientSystem)}}})
+	if got := sshParams(system); got.Embedded {
+		t.Errorf("sshParams() with ssh.client=system = %+v, want Embedded false", got)
 	}
 }

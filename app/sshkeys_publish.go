@@ -66,6 +66,12 @@ func (p PublishedKey) Params(base SSHParams) SSHParams {
 // into _, at most 32 characters, prefixed with "g" when it does not start
 // with a letter or _.
 func POSIXUsername(email string) string {
+	if subject, ok := strings.CutPrefix(email, "principal://"); ok {
+		// A workforce identity: its IdP subject names the user.
+		if i := strings.LastIndex(subject, "/subject/"); i >= 0 {
+			email = subject[i+len("/subject/"):]
+		}
+	}
 	local, _, _ := strings.Cut(email, "@")
 	var b strings.Builder
 	for _, r := range strings.ToLower(local) {

@@ -31,6 +31,10 @@ type TunnelOptions struct {
 	// Dialer reaches the relay with the credentials' tokens (the
 	// composition root's: desk.Desk.Dialer). Required.
 	Dialer tunnel.ConnDialer
+	// Watch, if set, reports resumes from sleep and network changes, on
+	// which the tunnels probe their relay connections and resume at once
+	// (ResumeOnChange); the composition root's is desk.Desk.Watcher.
+	Watch NetWatcher
 	// Logger receives events; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -127,6 +131,7 @@ func RunTunnel(ctx context.Context, o TunnelOptions, stdio Stdio) error {
 		}
 		stop := context.AfterFunc(ctx, c.Abort)
 		defer stop()
+		defer resumeOnChange(ctx, o.Watch, c, log)()
 		return tunnelCmdError(ctx, o.Target, tunnel.Pipe(c, stdioConn{in: stdio.In, out: stdio.Out}))
 	}
 	var errMu sync.Mutex // one report at a time from concurrent connections
@@ -154,11 +159,33 @@ func RunTunnel(ctx context.Context, o TunnelOptions, stdio Stdio) error {
 	if w := listenWarning(f.Addr()); w != "" {
 		fmt.Fprintln(stdio.Err, w)
 	}
+	stopResume := resumeOnChange(ctx, o.Watch, f, log)
 	err = f.Serve(ctx)
+	stopResume()
 	if err == nil && ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.Canceled) {
 		err = context.Cause(ctx)
 	}
 	return err
+}
+
+// resumeOnChange runs ResumeOnChange over p with watch (nothing when
+// watch is nil) until the returned stop is called; stop waits for it.
+func resumeOnChange(ctx context.Context, watch NetWatcher, p Prober, log *slog.Logger) (stop func()) {
+	if watch == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := ResumeOnChange(ctx, ResumeConfig{Watch: watch, Probe: p, Logger: log}); err != nil {
+			log.Debug("network changes are not watched", slog.Any("error", err))
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // tunnelCmdError explains a tunnel failure that ends `iapdesk tunnel`
@@ -171,7 +198,7 @@ func tunnelCmdError(ctx context.Context, t tunnel.Target, err error) error {
 		return nil
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()),
 		errors.As(err, &op) && op.Op == "listen",
-		!fromRelay(err) && !fromAuth(err): // the token source fails inside a dial
+		!fromRelay(err) && !fromAuth(err) && networkFailure("", err, onCommandLine) == nil: // the token source fails inside a dial
 		return err
 	}
 	return TunnelError(t, err)

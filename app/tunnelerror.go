@@ -77,6 +77,9 @@ func connectError(ref InstanceRef, port int, err error, s surface) *UserError {
 // (the tunnel's token source), a UserError already made, or else the
 // generic explanation, always under what so the VM and port stay named.
 func explainTunnel(what string, p tunnelPlace, err error, s surface) *UserError {
+	if u := networkFailure(what, err, s); u != nil {
+		return u
+	}
 	if u := tunnelFailure(what, p, err, s); u != nil {
 		return u
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"iapdesk/tunnel"
@@ -36,11 +37,22 @@ const (
 	// be opened, or its session was lost and the local connection reset.
 	// It still listens, and a new local connection tries again.
 	TunnelFailed
+	// TunnelConnecting is a tunnel being opened: the connection check has
+	// not answered yet, and it does not listen yet (no LocalAddr).
+	TunnelConnecting
+	// TunnelReconnecting is a listening tunnel one of whose connections
+	// lost its relay connection and is resuming it (TunnelInfo.Attempt).
+	TunnelReconnecting
 )
 
 func (s TunnelState) String() string {
-	if s == TunnelFailed {
+	switch s {
+	case TunnelFailed:
 		return "failed"
+	case TunnelConnecting:
+		return "connecting"
+	case TunnelReconnecting:
+		return "reconnecting"
 	}
 	return "open"
 }
@@ -59,7 +71,17 @@ type TunnelInfo struct {
 	LastError   error
 	State       TunnelState
 	Reason      *UserError // why State is TunnelFailed; nil otherwise
+	// Attempt is the reconnect attempt in progress when State is
+	// TunnelReconnecting (from 1); 0 otherwise.
+	Attempt int
+
+	ot *openTunnel // the tunnel of this snapshot, for ClosedByUser
 }
+
+// ClosedByUser reports whether the tunnel of this snapshot has since been
+// closed with Tunnels.Close (the tunnels panel's Close): what the clients
+// using it see next is a disconnect the user asked for, not a failure.
+func (t TunnelInfo) ClosedByUser() bool { return t.ot != nil && t.ot.closedByUser.Load() }
 
 // Duration is how long the tunnel has been open at the snapshot.
 func (t TunnelInfo) Duration(now time.Time) time.Duration { return now.Sub(t.Started) }
@@ -108,6 +130,8 @@ type openTunnel struct {
 	stopOpening context.CancelFunc
 	ready       chan struct{}
 	err         error // set before ready is closed
+	// closedByUser is set by Tunnels.Close before the forwarder closes.
+	closedByUser atomic.Bool
 }
 
 // NewTunnels returns an empty set of tunnels.
@@ -151,6 +175,7 @@ func (ts *Tunnels) AcquireAt(ctx context.Context, key TunnelKey, keepOpen bool, 
 	ts.mu.Unlock()
 
 	if !ok {
+		ts.changed() // the panel shows it connecting
 		ts.start(opening, ot, localPort)
 	}
 	select {
@@ -197,6 +222,7 @@ func (ts *Tunnels) start(ctx context.Context, ot *openTunnel, localPort int) {
 		}
 		ts.mu.Unlock()
 		close(ot.ready)
+		ts.changed()
 		return
 	}
 	ot.fwd, ot.started = fwd, time.Now()
@@ -248,12 +274,16 @@ func (ts *Tunnels) Release(key TunnelKey) {
 	}
 }
 
-// Close closes the tunnel for key, whoever uses it.
+// Close closes the tunnel for key, whoever uses it: the user's own
+// disconnect (TunnelInfo.ClosedByUser), which ends their sessions
+// quietly.
 func (ts *Tunnels) Close(key TunnelKey) {
 	ts.mu.Lock()
 	ot, ok := ts.open[key]
 	ts.mu.Unlock()
 	if ok {
+		ot.closedByUser.Store(true)
+		ts.log.Info("tunnel closed by the user", slog.String("tunnel", key.String()))
 		ts.closeTunnel(ot)
 	}
 }
@@ -268,19 +298,26 @@ func (ts *Tunnels) closeTunnel(ot *openTunnel) {
 	}
 }
 
-// List returns a snapshot of the open tunnels, ordered by key.
+// List returns a snapshot of the open tunnels, and of those being opened
+// (TunnelConnecting), ordered by key.
 func (ts *Tunnels) List() []TunnelInfo {
 	ts.mu.Lock()
-	var list []*openTunnel
+	var list, opening []*openTunnel
 	for _, ot := range ts.open {
-		if isReady(ot) && ot.err == nil {
+		switch {
+		case !isReady(ot):
+			opening = append(opening, ot)
+		case ot.err == nil:
 			list = append(list, ot)
 		}
 	}
 	ts.mu.Unlock()
-	out := make([]TunnelInfo, 0, len(list))
+	out := make([]TunnelInfo, 0, len(list)+len(opening))
 	for _, ot := range list {
 		out = append(out, ts.info(ot))
+	}
+	for _, ot := range opening {
+		out = append(out, TunnelInfo{Key: ot.key, State: TunnelConnecting, ot: ot})
 	}
 	slices.SortFunc(out, func(a, b TunnelInfo) int { return strings.Compare(a.Key.String(), b.Key.String()) })
 	return out
@@ -303,9 +340,12 @@ func (ts *Tunnels) info(ot *openTunnel) TunnelInfo {
 	info := TunnelInfo{
 		Key: ot.key, LocalAddr: ot.fwd.Addr().String(), LocalPort: ot.fwd.Port(), Started: ot.started,
 		BytesUp: st.BytesUp, BytesDown: st.BytesDown, Connections: st.Open,
-		Clients: clients, KeepOpen: keep, LastError: st.LastError,
+		Clients: clients, KeepOpen: keep, LastError: st.LastError, ot: ot,
 	}
-	if st.Failure != nil {
+	switch {
+	case st.Reconnecting > 0:
+		info.State, info.Attempt = TunnelReconnecting, max(st.Attempt, 1)
+	case st.Failure != nil:
 		info.State, info.Reason = TunnelFailed, ConnectError(ot.key.Ref, ot.key.Port, st.Failure)
 	}
 	return info

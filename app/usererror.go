@@ -82,12 +82,32 @@ func (e *UserError) Details() string {
 	var keep []string
 	for _, part := range splitParts(msg) {
 		part = strings.Trim(part, " ,;:.")
-		if part == "" || strings.Contains(shown, strings.ToLower(part)) {
+		if part == "" || strings.Contains(shown, strings.ToLower(part)) || e.restates(part) {
 			continue
 		}
 		keep = append(keep, part)
 	}
 	return strings.Join(keep, ": ")
+}
+
+// restated are sentinels whose message What and Why always say in words:
+// they are for code to branch on ("instance not running" under "the VM is
+// TERMINATED" says it twice).
+var restated = []error{
+	ErrInstanceNotRunning, ErrInstanceNotFound, ErrCredentialsRequired, ErrPermissionDenied, ErrAPIDisabled,
+	ErrProjectNotFound, ErrUnauthenticated, ErrVPCServiceControls, ErrUnsupportedTarget, ErrInvalidURL,
+	ErrInvalidProfile, ErrProfileNotFound, ErrInvalidProjectID, ErrConfigCorrupt, ErrConfigTooNew,
+}
+
+// restates reports whether part is the message of a restated sentinel in
+// e's chain.
+func (e *UserError) restates(part string) bool {
+	for _, s := range restated {
+		if strings.EqualFold(part, s.Error()) && errors.Is(e.Err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Terminal lays e out for a terminal: "What: Why", then the fix and the
@@ -125,7 +145,8 @@ func cutFold(s, sub string) string {
 	return b.String()
 }
 
-// splitParts splits an error chain at ": " outside brackets, so that
+// splitParts splits an error chain at ": " and line breaks (errors.Join)
+// outside brackets, so that
 // "400 Bad Request (invalid_grant: expired)" stays one part.
 func splitParts(s string) []string {
 	var parts []string
@@ -143,6 +164,11 @@ func splitParts(s string) []string {
 				parts = append(parts, s[start:i])
 				start = i + 2
 				i++
+			}
+		case '\n': // errors.Join
+			if depth == 0 {
+				parts = append(parts, s[start:i])
+				start = i + 1
 			}
 		}
 	}
@@ -163,6 +189,9 @@ func AsUserError(err error) *UserError {
 	// Before classify: a token source's failure reaches an API call inside
 	// a *url.Error, which would read as a network failure.
 	if u := authFailure("Cannot use your Google credentials", err, eitherSurface); u != nil {
+		return u
+	}
+	if u := networkFailure("Cannot reach Google", err, eitherSurface); u != nil {
 		return u
 	}
 	f, _ := classify(err)

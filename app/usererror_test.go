@@ -90,6 +90,10 @@ func TestUserErrorDetails(t *testing.T) {
 		{"google message", &app.UserError{What: "Permission denied", Why: "Required 'compute.instances.list' permission for 'projects/p'",
 			Err: fmt.Errorf("%w: %w", app.ErrPermissionDenied, errors.New("googleapi: Error 403: Required 'compute.instances.list' permission for 'projects/p', forbidden"))},
 			"googleapi: Error 403: forbidden"},
+		{"sentinel restated by why", &app.UserError{What: "Cannot connect to jupyter-01", Why: "the VM is TERMINATED",
+			Err: app.ErrInstanceNotRunning}, ""},
+		{"sentinel restated, cause kept", &app.UserError{What: "Cannot connect to vm-1", Why: "no Windows user name is saved",
+			Err: errors.Join(app.ErrCredentialsRequired, errors.New("no terminal"))}, "no terminal"},
 		{"brackets stay whole", &app.UserError{What: "Cannot sign in", Why: "Google's sign-in service refused the request", Err: oauth},
 			"refresh access token at https://oauth2.googleapis.com/token: 400 Bad Request (invalid_request: Missing: refresh_token)"},
 	}

@@ -17,6 +17,7 @@ import (
 	"iapdesk/auth"
 	"iapdesk/auth/authtest"
 	"iapdesk/platform/atomicfile"
+	"iapdesk/platform/proxy"
 	"iapdesk/tunnel/relaytest"
 )
 
@@ -84,12 +85,18 @@ type World struct {
 	sshd  *systemSSHServer
 	ssh   *builtinSSH
 	web   *webServer
+	pg    *postgresServer
 	rdp   *rdpShadow
 	stop  context.CancelFunc // ends the RDP server's start
 	// apiToken is the fake APIs' per-run bearer token: only this process
 	// and the sshd's AuthorizedKeysCommand (through a 0600 file in Dir)
 	// know it.
 	apiToken secret
+
+	// mu guards stalled and closed.
+	mu      sync.Mutex
+	stalled []net.Conn // StallTunnel's connections
+	closed  bool
 
 	closeOnce sync.Once
 }
@@ -191,6 +198,7 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 		return nil, err
 	}
 	w.web = startWebServer()
+	w.pg = startPostgresServer()
 	var rdpCtx context.Context
 	rdpCtx, w.stop = context.WithCancel(context.Background())
 	display := cfg.Display
@@ -201,7 +209,7 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 		display = ""
 	}
 	w.rdp = &rdpShadow{display: display, home: filepath.Join(dir, "rdp"), log: log, ctx: rdpCtx}
-	rt := &router{gce: w.gce, vms: vms, ssh: sshDial, web: w.web, rdp: w.rdp}
+	rt := &router{gce: w.gce, vms: vms, ssh: sshDial, web: w.web, pg: w.pg, rdp: w.rdp}
 
 	// The relay, then the app on top of the fakes: the composition root
 	// with the fakes' endpoints, the demo's directory and a memory keyring.
@@ -228,6 +236,10 @@ func Start(ctx context.Context, cfg Config) (w *World, err error) {
 		HTTPClient: w.gce.HTTPClient(), ComputeURL: w.gce.URL + "/compute/v1/",
 		OSLoginURL: w.gce.URL + "/", ResourceManagerURL: w.gce.URL + "/",
 		RelayURL: w.relay.URL,
+		// The demo's relay wants no device certificate and is on
+		// loopback: neither the user's certificate nor their proxy.
+		DeviceCertificate: auth.DeviceCertificateConfig{Mode: auth.CertificateOff},
+		Proxy:             &proxy.Settings{Mode: proxy.ModeDirect},
 		// Published keys log in as the OS user (the ssh.username setting or
 		// OS Login); the demo server is every VM in known_hosts.
 		SSH:           app.SSHParams{Username: login, KnownHostsFile: keys.knownHosts, StrictHostKeyChecking: "yes"},
@@ -316,6 +328,7 @@ func (w *World) Instance(ctx context.Context, name string) (app.Instance, error)
 // (terminals, RDP clients) are left alone: they lose their connection.
 func (w *World) Close() {
 	w.closeOnce.Do(func() {
+		w.closeStalled()
 		if w.Services != nil {
 			w.Services.Close()
 		}
@@ -334,6 +347,9 @@ func (w *World) Close() {
 		}
 		if w.web != nil {
 			w.web.close()
+		}
+		if w.pg != nil {
+			w.pg.close()
 		}
 		if w.gce != nil {
 			w.gce.Close()

@@ -12,11 +12,18 @@ import (
 
 // Sample profiles Start saves, by name.
 const (
-	ProfileWebSSH      = "Web shop (SSH)"
-	ProfileIISRDP      = "Legacy portal (RDP)"
-	ProfilePostgres    = "Warehouse Postgres (tunnel)"
-	profileIISUser     = "portal-admin"
-	profileIISPassword = "demo-password" // any password opens the demo's RDP server
+	ProfileWebSSH   = "Web shop (SSH)"
+	ProfileIISRDP   = "Legacy portal (RDP)"
+	ProfilePostgres = "Warehouse Postgres (tunnel)"
+	profileIISUser  = "portal-admin"
+)
+
+// The demo's Windows logins: every project with Windows VMs sets RDPUser as
+// their rdp.username, and the RDP server accepts any password (iapdesk rdp
+// --demo uses RDPPassword).
+const (
+	RDPUser     = "demo-admin"
+	RDPPassword = "demo-password"
 )
 
 // PostgresVM is the target of ProfilePostgres.
@@ -29,10 +36,21 @@ func (w *World) startProfiles(ctx context.Context, login string, projects []gcet
 	// only log in the OS user, so the projects say so. OS Login projects
 	// need nothing: OS Login's account for the demo account is that user.
 	for _, p := range projects {
-		if oslogin(p) {
+		var s settings.Settings
+		if !oslogin(p) {
+			s.SSH.Username = settings.Some(login)
+		}
+		if hasWindows(p) {
+			// The demo's RDP server shares this X display: a window of
+			// its own size, scaled, shows it rather than a full-screen
+			// mirror of itself.
+			s.RDP.Username = settings.Some(RDPUser)
+			s.RDP.Width, s.RDP.Height = settings.Some(demoRDPWidth), settings.Some(demoRDPHeight)
+			s.RDP.ScaleToWindow = settings.Some(true)
+		}
+		if s.IsEmpty() {
 			continue
 		}
-		s := settings.Settings{SSH: settings.SSHSettings{Username: settings.Some(login)}}
 		if err := w.Profiles.SaveSettings(ctx, settings.ProjectScope(p.ID), s); err != nil {
 			return fmt.Errorf("demo: save the settings of %s: %w", p.ID, err)
 		}
@@ -51,7 +69,7 @@ func (w *World) startProfiles(ctx context.Context, login string, projects []gcet
 		}
 		if p.Protocol == app.ProfileRDP {
 			// A saved password, so this profile connects without asking.
-			if err := w.Passwords.SetRDPPassword(ctx, app.ProfileSecret(saved.ID), profileIISPassword); err != nil {
+			if err := w.Passwords.SetRDPPassword(ctx, app.ProfileSecret(saved.ID), RDPPassword); err != nil {
 				return fmt.Errorf("demo: save the password of %q: %w", p.Name, err)
 			}
 		}
@@ -61,6 +79,22 @@ func (w *World) startProfiles(ctx context.Context, login string, projects []gcet
 
 func target(ref app.InstanceRef) app.ProfileTarget {
 	return app.ProfileTarget{Project: ref.Project, Zone: ref.Zone, Instance: ref.Name}
+}
+
+// The size of the demo's RDP windows.
+const (
+	demoRDPWidth  = 1024
+	demoRDPHeight = 640
+)
+
+// hasWindows reports whether a demo project has Windows VMs.
+func hasWindows(p gcetest.Project) bool {
+	for _, in := range p.Instances {
+		if in.OS == gcetest.Windows {
+			return true
+		}
+	}
+	return false
 }
 
 // oslogin reports whether a demo project enables OS Login.

@@ -34,13 +34,15 @@ type router struct {
 	vms map[string]gcetest.OS // key: project/zone/name
 	ssh func(context.Context, app.InstanceRef) (net.Conn, error)
 	web *webServer
+	pg  *postgresServer
 	rdp *rdpShadow
 }
 
 func vmKey(project, zone, name string) string { return project + "/" + zone + "/" + name }
 
 // dial is relaytest's Dial: Linux :22 → the SSH server, Linux :80 and :8080
-// → a small web server, Windows :3389 → freerdp-shadow-cli when it runs;
+// → a small web server, Linux :5432 → a PostgreSQL stub, Windows :3389 →
+// freerdp-shadow-cli when it runs;
 // other ports, and stopped VMs, are refused; unknown VMs are not found
 // (4047).
 func (r *router) dial(ctx context.Context, t relaytest.Target) (net.Conn, error) {
@@ -56,6 +58,8 @@ func (r *router) dial(ctx context.Context, t relaytest.Target) (net.Conn, error)
 		return r.ssh(ctx, app.InstanceRef{Project: t.Project, Zone: t.Zone, Name: t.Instance})
 	case guest == gcetest.Linux && (t.Port == 80 || t.Port == 8080):
 		return r.web.ln.dial(ctx)
+	case guest == gcetest.Linux && t.Port == 5432 && r.pg != nil:
+		return r.pg.ln.dial(ctx)
 	case guest == gcetest.Windows && t.Port == 3389:
 		return r.rdp.dial(ctx)
 	}

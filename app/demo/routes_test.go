@@ -1,7 +1,9 @@
 package demo_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"testing"
@@ -35,7 +37,8 @@ func TestRelayBackends(t *testing.T) {
 			}{
 				{vm(demo.LinuxVM.Name, 22), "", "SSH-2.0-", nil},
 				{vm(demo.LinuxVM.Name, 80), "GET / HTTP/1.0\r\nHost: vm\r\n\r\n", "HTTP/1.0 200 OK", nil},
-				{vm(demo.LinuxVM.Name, 5432), "", "", tunnel.ErrBackendUnreachable},
+				{vm(demo.LinuxVM.Name, 5432), "\x00\x00\x00\x08\x04\xd2\x16\x2f", "N", nil}, // SSLRequest: no TLS
+				{vm(demo.LinuxVM.Name, 5433), "", "", tunnel.ErrBackendUnreachable},
 				{vm(demo.WindowsVM.Name, 3389), "", "", tunnel.ErrBackendUnreachable}, // NoRDP
 				{vm("no-such-vm", 22), "", "", tunnel.ErrInstanceNotFound},
 			}
@@ -73,4 +76,52 @@ func exchange(ctx context.Context, d *tunnel.Dialer, target tunnel.Target, send 
 	buf := make([]byte, n)
 	_, err = io.ReadFull(c, buf)
 	return string(buf), err
+}
+
+// TestPostgresSample: the "Warehouse Postgres (tunnel)" sample works: its
+// VM's port 5432 answers a PostgreSQL client's startup and a simple query
+// through the relay.
+func TestPostgresSample(t *testing.T) {
+	w := start(t, demo.Config{SSHServer: demo.SSHBuiltin, NoRDP: true})
+	relayURL, _, tokens := w.Relay()
+	d := &tunnel.Dialer{TokenSource: tokens, URL: relayURL}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := d.Dial(ctx, tunnel.Target{Project: demo.PostgresVM.Project, Zone: demo.PostgresVM.Zone, Instance: demo.PostgresVM.Name, Port: 5432})
+	if err != nil {
+		t.Fatalf("Dial(%s:5432) = %v", demo.PostgresVM.Name, err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	params := "user\x00demo\x00database\x00demo\x00\x00"
+	startup := binary.BigEndian.AppendUint32(nil, uint32(8+len(params)))
+	startup = binary.BigEndian.AppendUint32(startup, 196608) // protocol 3.0
+	startup = append(startup, params...)
+	query := "select 1\x00"
+	msg := append([]byte{'Q'}, binary.BigEndian.AppendUint32(nil, uint32(4+len(query)))...)
+	if _, err := c.Write(append(append(startup, msg...), query...)); err != nil {
+		t.Fatal(err)
+	}
+	// Read messages up to the second ReadyForQuery (after the query).
+	var got []byte
+	for ready := 0; ready < 2; {
+		var hdr [5]byte
+		if _, err := io.ReadFull(c, hdr[:]); err != nil {
+			t.Fatalf("read after %q: %v", got, err)
+		}
+		body := make([]byte, binary.BigEndian.Uint32(hdr[1:])-4)
+		if _, err := io.ReadFull(c, body); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, body...)
+		if hdr[0] == 'Z' {
+			ready++
+		}
+		if hdr[0] == 'E' {
+			t.Fatalf("the stub answered an error: %q", body)
+		}
+	}
+	if !bytes.Contains(got, []byte("iapdesk demo: the tunnel works")) {
+		t.Errorf("the query's answer %q does not say it is the demo", got)
+	}
 }

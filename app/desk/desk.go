@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
 	"iapdesk/app"
 	"iapdesk/auth"
+	"iapdesk/platform"
+	"iapdesk/platform/proxy"
 	"iapdesk/tunnel"
 )
 
@@ -63,11 +66,33 @@ type Options struct {
 	PSCEndpoint        string
 	InsecureSkipVerify bool
 
+	// DeviceCertificate says where the device certificate is and whether
+	// to use it (certificate-based access); with the mode automatic,
+	// Settings → Access decides (preferences.json), and in its automatic
+	// mode GOOGLE_API_USE_CLIENT_CERTIFICATE. With a certificate the relay
+	// and the APIs move to their mTLS hosts unless an override names them.
+	DeviceCertificate auth.DeviceCertificateConfig
+	// Proxy, if set, is the proxy setting (the command line's flags,
+	// gcloud's CLOUDSDK_PROXY_* variables); nil means Settings → Network
+	// (preferences.json, the password in the keyring). A PSC endpoint
+	// always bypasses the proxy.
+	Proxy *proxy.Settings
+
 	// SSH are the defaults of every SSH connection (app.ConnectorConfig);
 	// an empty Username is app.LocalUsername().
 	SSH app.SSHParams
 	// SSHKeyComment is the comment of iapdesk's generated SSH keys.
 	SSHKeyComment string
+
+	// GatewayIdleTimeout is how long a gateway route's tunnel stays open
+	// after its last connection (app.GatewayConfig.IdleTimeout); 0 means
+	// 5 minutes.
+	GatewayIdleTimeout time.Duration
+
+	// Watch reports resumes from sleep and network changes, on which
+	// every open tunnel probes its relay connection and resumes at once
+	// (app.ResumeOnChange); nil means platform.WatchNetwork.
+	Watch app.NetWatcher
 
 	// Events are the services' change callbacks.
 	Events Events
@@ -191,17 +216,37 @@ func (d *Desk) Dialer(ctx context.Context) (*tunnel.Dialer, error) {
 		return nil, err
 	}
 	d.log.Info("using credentials", slog.String("source", desc.String()))
-	return d.dialer(ts), nil
+	n, err := d.network(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.dialer(ts, n), nil
 }
 
-// dialer is the relay dialer for the options' endpoint and ts.
-func (d *Desk) dialer(ts oauth2.TokenSource) *tunnel.Dialer {
+// Watcher is what reports resumes from sleep and network changes
+// (Options.Watch, else platform.WatchNetwork), for a command that runs
+// its own tunnels (`iapdesk tunnel`).
+func (d *Desk) Watcher() app.NetWatcher {
+	if d.opts.Watch != nil {
+		return d.opts.Watch
+	}
+	return platform.WatchNetwork
+}
+
+// dialer is the relay dialer for the options' endpoint and ts, through
+// the network n decided on (the mTLS host, the device certificate, the
+// proxy).
+func (d *Desk) dialer(ts oauth2.TokenSource, n *network) *tunnel.Dialer {
 	t := &tunnel.Dialer{
 		TokenSource: ts,
-		URL:         d.opts.RelayURL,
+		URL:         n.relayURL,
 		PSCEndpoint: d.opts.PSCEndpoint,
 		UserAgent:   app.Build().UserAgent(),
 		Logger:      d.log,
+		Proxy:       n.proxy.Proxy,
+	}
+	if n.cert != nil {
+		t.GetClientCertificate = n.cert.GetClientCertificate
 	}
 	if d.opts.InsecureSkipVerify {
 		t.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it, as in gcloud

@@ -24,6 +24,10 @@ type API struct {
 	ResourceManagerURL string
 	// UserAgent is sent with every call.
 	UserAgent string
+	// Transport, if set (and HTTPClient is not), carries the calls under
+	// TokenSource's Authorization: the composition root's, with the proxy
+	// setting and the device certificate. Nil: the client library's own.
+	Transport http.RoundTripper
 }
 
 // options are the client options for the service at endpoint ("" for
@@ -33,6 +37,9 @@ func (a API) options(endpoint string) []option.ClientOption {
 	switch {
 	case a.HTTPClient != nil:
 		opts = append(opts, option.WithHTTPClient(a.HTTPClient))
+	case a.Transport != nil && a.TokenSource != nil:
+		opts = append(opts, option.WithHTTPClient(&http.Client{Transport: &oauth2.Transport{
+			Source: a.TokenSource, Base: userAgent{base: a.Transport, ua: a.UserAgent}}}))
 	case a.TokenSource != nil:
 		opts = append(opts, option.WithTokenSource(a.TokenSource))
 	}
@@ -43,4 +50,20 @@ func (a API) options(endpoint string) []option.ClientOption {
 		opts = append(opts, option.WithUserAgent(a.UserAgent))
 	}
 	return opts
+}
+
+// userAgent sets the User-Agent of every request (the client library sets
+// it only on its own transport).
+type userAgent struct {
+	base http.RoundTripper
+	ua   string
+}
+
+// RoundTrip implements http.RoundTripper.
+func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u.ua != "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("User-Agent", u.ua)
+	}
+	return u.base.RoundTrip(r)
 }

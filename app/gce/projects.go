@@ -34,20 +34,27 @@ func NewResourceManager(ctx context.Context, cfg ResourceManagerConfig) (*Resour
 	return &ResourceManager{svc: svc}, nil
 }
 
+// searchScan bounds how many projects one search reads: a user who sees
+// more has to type more.
+const searchScan = 5000
+
 // SearchProjects returns up to max ACTIVE projects whose ID or display name
-// starts with query (case-insensitively; all projects for an empty query).
-// Characters that would change the filter's meaning are dropped from the
-// query. max <= 0 means 100.
+// contains every word of query, anywhere and case-insensitively ("legacy"
+// and "ERP" both find "Acme Legacy ERP"); all projects for an empty query.
+// Resource Manager's filter only matches prefixes, so the projects are
+// listed and matched here, up to searchScan of them (Truncated when more
+// are left). max <= 0 means 100.
 func (r *ResourceManager) SearchProjects(ctx context.Context, query string, max int) (app.ProjectSearch, error) {
 	if max <= 0 {
 		max = 100
 	}
-	q := strings.ToLower(cleanQuery(query))
-	call := r.svc.Projects.List().PageSize(int64(max)).Context(ctx)
-	if q != "" {
-		call = call.Filter(fmt.Sprintf(`name:"%s*" OR id:"%s*"`, q, q))
+	words := strings.Fields(strings.ToLower(cleanQuery(query)))
+	call := r.svc.Projects.List().Filter("lifecycleState:ACTIVE").PageSize(int64(min(max, 500))).Context(ctx)
+	if len(words) > 0 {
+		call = call.PageSize(500)
 	}
 	var out app.ProjectSearch
+	scanned := 0
 	for {
 		resp, err := call.Do()
 		if err != nil {
@@ -55,7 +62,8 @@ func (r *ResourceManager) SearchProjects(ctx context.Context, query string, max 
 			return app.ProjectSearch{}, &app.UserError{What: "Cannot search projects", Why: ue.Why, Fix: ue.Fix, Err: ue.Err}
 		}
 		for _, p := range resp.Projects {
-			if p.LifecycleState != "ACTIVE" {
+			scanned++
+			if p.LifecycleState != "ACTIVE" || !matchProject(p.ProjectId, p.Name, words) {
 				continue
 			}
 			if len(out.Projects) == max {
@@ -67,12 +75,24 @@ func (r *ResourceManager) SearchProjects(ctx context.Context, query string, max 
 		if resp.NextPageToken == "" {
 			return out, nil
 		}
-		if len(out.Projects) == max {
+		if len(out.Projects) == max || scanned >= searchScan {
 			out.Truncated = true
 			return out, nil
 		}
 		call = call.PageToken(resp.NextPageToken)
 	}
+}
+
+// matchProject reports whether every word (lower case) is in the project's
+// ID or display name.
+func matchProject(id, name string, words []string) bool {
+	hay := strings.ToLower(id + "\n" + name)
+	for _, w := range words {
+		if !strings.Contains(hay, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // cleanQuery strips the characters that would break a Resource Manager

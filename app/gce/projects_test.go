@@ -16,6 +16,7 @@ func TestSearchProjects(t *testing.T) {
 		{ID: "shop-old", Name: "Shop Old", State: "DELETE_REQUESTED"},
 		{ID: "billing", Name: "Shop Billing"},
 		{ID: "hr-tools", Name: "HR"},
+		{ID: "acme-legacy-erp", Name: "Acme Legacy ERP"},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -31,10 +32,14 @@ func TestSearchProjects(t *testing.T) {
 		want          []string
 		wantTruncated bool
 	}{
-		{"shop", 10, []string{"billing", "shop-dev", "shop-prod"}, false},  // display name or ID prefix; not the deleted one
+		{"shop", 10, []string{"billing", "shop-dev", "shop-prod"}, false},  // display name or ID; not the deleted one
 		{`SHOP"`, 10, []string{"billing", "shop-dev", "shop-prod"}, false}, // quotes dropped, case ignored
 		{"shop-p", 10, []string{"shop-prod"}, false},
-		{"", 3, []string{"billing", "hr-tools", "shop-dev"}, true},
+		{"legacy", 10, []string{"acme-legacy-erp"}, false}, // anywhere in the name, not just its start
+		{"ERP", 10, []string{"acme-legacy-erp"}, false},
+		{"legacy acme", 10, []string{"acme-legacy-erp"}, false}, // every word, in any order
+		{"illing", 10, []string{"billing"}, false},              // anywhere in the ID
+		{"", 3, []string{"acme-legacy-erp", "billing", "hr-tools"}, true},
 		{"nothing", 10, nil, false},
 	}
 	for _, tc := range tests {

@@ -14,6 +14,7 @@ import (
 	oslogin "google.golang.org/api/oslogin/v1"
 
 	"iapdesk/app"
+	"iapdesk/auth"
 )
 
 // SSHPublisherConfig configures an SSHPublisher.
@@ -104,7 +105,13 @@ func (p *SSHPublisher) Publish(ctx context.Context, req app.PublishRequest) (app
 		project = pr.CommonInstanceMetadata.Items
 	}
 	if flagOf(inst, project, "enable-oslogin") {
-		return p.publishOSLogin(ctx, req, what)
+		if !auth.IsWorkforcePrincipal(req.Account) {
+			return p.publishOSLogin(ctx, req, what)
+		}
+		// OS Login imports no keys for workforce identities: fall back
+		// to metadata keys, as IAP Desktop does.
+		p.log.Info("OS Login unavailable to workforce identities; publishing in metadata",
+			slog.String("instance", ref.String()))
 	}
 	user := req.Username
 	if user == "" {

@@ -35,6 +35,9 @@ type Field struct {
 	Choices []string // FieldChoice (and FieldInt with fixed values): the allowed values
 	Min     int      // FieldInt
 	Max     int      // FieldInt
+	// Zero says what a FieldInt's 0 means ("any free port"), for dialogs
+	// to show instead of a bare 0; "" when 0 is just a number.
+	Zero string
 }
 
 // fieldDef is a Field plus typed access to it in a Settings value.
@@ -179,13 +182,15 @@ var fieldDefs = []fieldDef{
 		func(s *Settings) *Optional[string] { return &s.RDP.Domain }, 256),
 	boolField(Field{Key: "rdp.fullScreen", Group: groupRDP, Label: "Full screen", Help: "Start the session full screen."},
 		func(s *Settings) *Optional[bool] { return &s.RDP.FullScreen }),
-	intField(Field{Key: "rdp.width", Group: groupRDP, Label: "Desktop width", Help: "Pixels; 0 with height 0 uses the client's default.", Max: 8192},
+	intField(Field{Key: "rdp.width", Group: groupRDP, Label: "Desktop width", Help: "Pixels; 0 with height 0 uses the client's default.", Max: 8192, Zero: "client's default"},
 		func(s *Settings) *Optional[int] { return &s.RDP.Width }),
-	intField(Field{Key: "rdp.height", Group: groupRDP, Label: "Desktop height", Help: "Pixels; 0 with width 0 uses the client's default.", Max: 8192},
+	intField(Field{Key: "rdp.height", Group: groupRDP, Label: "Desktop height", Help: "Pixels; 0 with width 0 uses the client's default.", Max: 8192, Zero: "client's default"},
 		func(s *Settings) *Optional[int] { return &s.RDP.Height }),
 	boolField(Field{Key: "rdp.dynamicResolution", Group: groupRDP, Label: "Resize with window", Help: "Resize the remote desktop when the window is resized."},
 		func(s *Settings) *Optional[bool] { return &s.RDP.DynamicResolution }),
-	intField(Field{Key: "rdp.colorDepth", Group: groupRDP, Label: "Colour depth", Help: "Bits per pixel; 0 uses the client's default.", Max: 32},
+	boolField(Field{Key: "rdp.scaleToWindow", Group: groupRDP, Label: "Scale to window", Help: "Shrink or stretch the remote desktop to the window (of the desktop size above) instead of scrolling it."},
+		func(s *Settings) *Optional[bool] { return &s.RDP.ScaleToWindow }),
+	intField(Field{Key: "rdp.colorDepth", Group: groupRDP, Label: "Colour depth", Help: "Bits per pixel; 0 uses the client's default.", Max: 32, Zero: "automatic"},
 		func(s *Settings) *Optional[int] { return &s.RDP.ColorDepth }, 0, 15, 16, 24, 32),
 	audioField(Field{Key: "rdp.audio", Group: groupRDP, Label: "Audio", Help: "Play sound on this computer, on the VM, or not at all."},
 		func(s *Settings) *Optional[platform.Audio] { return &s.RDP.Audio }),
@@ -206,10 +211,12 @@ var fieldDefs = []fieldDef{
 		func(s *Settings) *Optional[bool] { return &s.SSH.ProxyCommand }),
 	stringField(Field{Key: "ssh.terminal", Group: groupSSH, Label: "Terminal", Help: "Terminal emulator kind (xterm, kitty, wt, …) or path; empty finds one."},
 		func(s *Settings) *Optional[string] { return &s.SSH.Terminal }, 1024),
+	choiceField(Field{Key: "ssh.client", Group: groupSSH, Label: "SSH client", Help: "embedded: a terminal tab in this window (with a file browser); system: ssh in the system terminal."},
+		func(s *Settings) *Optional[string] { return &s.SSH.Client }, SSHClientEmbedded, SSHClientSystem),
 
 	boolField(Field{Key: "tunnel.keepOpen", Group: groupTunnel, Label: "Keep tunnel open", Help: "Keep the tunnel after the client exits."},
 		func(s *Settings) *Optional[bool] { return &s.Tunnel.KeepOpen }),
-	intField(Field{Key: "tunnel.localPort", Group: groupTunnel, Label: "Local port", Help: "Preferred local port; 0 picks a free one.", Max: 65535},
+	intField(Field{Key: "tunnel.localPort", Group: groupTunnel, Label: "Local port", Help: "Preferred local port; 0 picks a free one.", Max: 65535, Zero: "any free port"},
 		func(s *Settings) *Optional[int] { return &s.Tunnel.LocalPort }),
 }
 

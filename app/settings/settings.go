@@ -82,6 +82,9 @@ type RDPSettings struct {
 	Height Optional[int] `json:"height,omitzero"`
 	// DynamicResolution resizes the remote desktop with the window.
 	DynamicResolution Optional[bool] `json:"dynamicResolution,omitzero"`
+	// ScaleToWindow scales the remote desktop to the window (of Width x
+	// Height) instead of showing it at its own size.
+	ScaleToWindow Optional[bool] `json:"scaleToWindow,omitzero"`
 	// ColorDepth is 0 (client default), 15, 16, 24 or 32.
 	ColorDepth Optional[int] `json:"colorDepth,omitzero"`
 	// Audio is where sound plays; in JSON "local", "remote" or "off".
@@ -110,6 +113,9 @@ type SSHSettings struct {
 	ProxyCommand Optional[bool] `json:"proxyCommand,omitzero"`
 	// Terminal is the terminal emulator kind or path ("" finds one).
 	Terminal Optional[string] `json:"terminal,omitzero"`
+	// Client is where SSH sessions run: "embedded" (a tab in the window)
+	// or "system" (ssh in the system terminal).
+	Client Optional[string] `json:"client,omitzero"`
 }
 
 // TunnelSettings are IAP tunnel settings.
@@ -205,10 +211,10 @@ func Defaults() Settings {
 		DisplayName: Some(""),
 		RDP: RDPSettings{
 			Username: Some(""), Domain: Some(""), FullScreen: Some(false), Width: Some(0), Height: Some(0),
-			DynamicResolution: Some(false), ColorDepth: Some(0), Audio: Some(platform.AudioLocal), Clipboard: Some(true),
+			DynamicResolution: Some(false), ScaleToWindow: Some(false), ColorDepth: Some(0), Audio: Some(platform.AudioLocal), Clipboard: Some(true),
 			RedirectDrives: Some(false), Certificate: Some(CertificateIgnore), ConnectionBar: Some(ConnectionBarAutoHide),
 		},
-		SSH:    SSHSettings{Username: Some(""), KeyType: Some(KeyTypeEd25519), ProxyCommand: Some(false), Terminal: Some("")},
+		SSH:    SSHSettings{Username: Some(""), KeyType: Some(KeyTypeEd25519), ProxyCommand: Some(false), Terminal: Some(""), Client: Some(SSHClientEmbedded)},
 		Tunnel: TunnelSettings{KeepOpen: Some(false), LocalPort: Some(0)},
 	}
 }
@@ -227,6 +233,12 @@ const (
 	// of app.SSHKeys.
 	KeyTypeEd25519 = "ed25519"
 	KeyTypeRSA     = "rsa"
+
+	// SSHClientEmbedded and SSHClientSystem are ssh.client's values: a
+	// terminal tab in the window (app.SSHClients), or the system ssh in a
+	// terminal window (platform.Launcher).
+	SSHClientEmbedded = "embedded"
+	SSHClientSystem   = "system"
 )
 
 // Validate checks every set field against its field's rules (choices,
