@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -18,6 +17,9 @@ const authUsage = `usage: iapdesk auth VERB [flags] [ACCOUNT]
 
   list                              list signed-in accounts; * marks the active one
   login [--no-browser] [ACCOUNT]    sign in through the browser (ACCOUNT pre-selects it)
+  login --login-config FILE         sign in with a workforce identity pool (Entra ID, Okta, …): FILE is
+                                    from gcloud iam workforce-pools create-login-config
+                                    (default $CLOUDSDK_AUTH_LOGIN_CONFIG_FILE)
   switch ACCOUNT                    make ACCOUNT the active account
   revoke [--all] [ACCOUNT]          sign out ACCOUNT (default: the active one) and revoke its token
   print-access-token [ACCOUNT]      print an access token, and nothing else, on stdout
@@ -30,36 +32,45 @@ memory only, until iapdesk exits.`
 // runAuth is `iapdesk auth VERB`, gcloud's account verbs.
 func runAuth(ctx context.Context, e *env, args []string) error {
 	stderr := e.stdio.Err
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stderr, authUsage)
-		return errUsage
+	top := newFlagSet("iapdesk auth", authUsage)
+	switch {
+	case len(args) == 0:
+		return top.fail("missing VERB")
+	case args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help":
+		return e.flagError(top, errHelp)
 	}
 	verb, args := args[0], args[1:]
-	fs := flag.NewFlagSet("iapdesk auth "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, authUsage) }
+	fs := newFlagSet("iapdesk auth "+verb, authUsage)
 	var noBrowser, all bool
+	var loginConfig string
 	maxArgs := 1
 	switch verb {
 	case "login":
 		fs.BoolVar(&noBrowser, "no-browser", false, "print the sign-in address instead of opening the browser")
+		fs.StringVar(&loginConfig, "login-config", os.Getenv("CLOUDSDK_AUTH_LOGIN_CONFIG_FILE"),
+			"sign in with the workforce identity pool of the login config `FILE`")
 	case "revoke":
 		fs.BoolVar(&all, "all", false, "sign out every account")
 	case "list":
 		maxArgs = 0
 	case "switch", "print-access-token":
 	default:
-		fmt.Fprintf(stderr, "iapdesk auth: unknown verb %q\n\n%s\n", verb, authUsage)
-		return errUsage
+		return top.fail("unknown verb %q", verb)
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	pos, err := fs.parse(args)
+	if err != nil {
+		return e.flagError(fs, err)
 	}
-	if fs.NArg() > maxArgs || (verb == "switch" && fs.NArg() != 1) || (all && fs.NArg() > 0) {
-		fs.Usage()
-		return errUsage
+	switch {
+	case verb == "switch" && len(pos) == 0:
+		return fs.fail("missing ACCOUNT")
+	case len(pos) > maxArgs || (all && len(pos) > 0):
+		return fs.fail("unexpected argument %q", pos[len(pos)-1])
 	}
-	account := fs.Arg(0)
+	account := ""
+	if len(pos) > 0 {
+		account = pos[0]
+	}
 
 	opts := desk.Options{
 		Logger:  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -96,6 +107,9 @@ func runAuth(ctx context.Context, e *env, args []string) error {
 				mark = "*"
 			}
 			email := app.TerminalSafe(a.Email) // from accounts.json, which anyone may have edited
+			if a.Workforce != "" {
+				status += " (workforce pool " + app.TerminalSafe(a.Workforce) + ")"
+			}
 			if a.SignInRequired {
 				status = "sign in again: iapdesk auth login " + email
 			}
@@ -105,6 +119,9 @@ func runAuth(ctx context.Context, e *env, args []string) error {
 	case "login":
 		if os.Getenv(auth.EnvKeyring) == "memory" {
 			fmt.Fprintln(stderr, "Note: IAPDESK_KEYRING=memory, so this sign-in ends when this command exits.")
+		}
+		if loginConfig != "" {
+			return signInWorkforce(ctx, e, uc, loginConfig)
 		}
 		acct, err := uc.SignIn(ctx, account)
 		if err != nil {

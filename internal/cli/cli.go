@@ -35,12 +35,31 @@ type Window struct {
 	Logger *slog.Logger
 }
 
-// Script sets the window up for `make screenshot`: it selects one VM, opens
-// a tunnel to another and calls Ready (which prints "iapdesk: ready for a
+// Script sets the window up for `make screenshot` (iapdesk --demo
+// --demo-script=MODE): it opens a tunnel to Tunnel, then selects Select
+// and opens its context menu, or does what Filter, Profile or Stall say
+// instead, and calls Ready (which prints "iapdesk: ready for a
 // screenshot").
 type Script struct {
 	Select, Tunnel app.InstanceRef
+	Menu           bool // open Select's context menu
 	Ready          func()
+	// Filter, if set, is typed into the search box.
+	Filter string
+	// Profile, if set, is the saved connection to show in its tab.
+	Profile string
+	// Stall, if set, is called with the tunnel's local address: it makes
+	// the tunnel's relay connection drop and its reconnect hang.
+	Stall func(ctx context.Context, localAddr string) error
+	// Terminal, if set, opens a terminal tab to this VM and types each
+	// step's input, waiting for its text; Files shows the SFTP pane with
+	// an upload part-way.
+	Terminal      app.InstanceRef
+	TerminalSteps [][2]string // input, text to wait for
+	// TerminalColour, if set, is typed after the steps until the screen
+	// shows colours (a key that toggles a program's colours).
+	TerminalColour string
+	Files          bool
 }
 
 // command is one `iapdesk VERB`: it parses its own flags from args.
@@ -50,11 +69,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"version": {"print version, commit and Go version", runVersion},
-	"tunnel":  {"forward a local port (or stdin) to a VM through IAP, like gcloud start-iap-tunnel", runTunnel},
-	"ssh":     {"ssh to a VM through IAP in this terminal, like gcloud compute ssh --tunnel-through-iap", runSSH},
-	"rdp":     {"open the RDP client on a Windows VM through IAP", runRDP},
-	"auth":    {"sign in, list, switch and revoke Google accounts; print an access token", runAuth},
+	"version":    {"print version, commit and Go version", runVersion},
+	"tunnel":     {"forward a local port (or stdin) to a VM through IAP, like gcloud start-iap-tunnel", runTunnel},
+	"ssh":        {"ssh to a VM through IAP in this terminal, like gcloud compute ssh --tunnel-through-iap", runSSH},
+	"rdp":        {"open the RDP client on a Windows VM through IAP", runRDP},
+	"auth":       {"sign in, list, switch and revoke Google accounts; print an access token", runAuth},
+	"gateway":    {"one local SOCKS5 and HTTP CONNECT proxy for every VM port (INSTANCE.ZONE.PROJECT:PORT)", runGateway},
+	"ssh-config": {"write ~/.ssh/iapdesk.config: ssh, scp, rsync, Ansible… reach every VM through IAP", runSSHConfig},
+	"scp":        {"copy files to or from a VM through IAP (SFTP in-process), like gcloud compute scp", runSCP},
 }
 
 // env is what a command runs with.
@@ -80,9 +102,13 @@ func Run(ctx context.Context, args []string, stdio app.Stdio, gui GUI) int {
 		}
 	}
 	var ee *platform.ExitError
+	var ue *usageError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return 0
+	case errors.As(err, &ue):
+		ue.print(stdio.Err)
+		return 2
 	case errors.Is(err, errUsage):
 		return 2
 	case errors.As(err, &ee) && ee.Program == "ssh" && ee.Code > 0:
@@ -96,18 +122,18 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 	if n := len(args); n > 0 && app.IsIAPRDPURL(args[n-1]) && (n == 1 || strings.HasPrefix(args[0], "--demo")) {
 		return e.runLink(ctx, args)
 	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "--demo") {
+	switch {
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+		e.usage(e.stdio.Out)
+		return errHelp
+	case len(args) > 0 && args[0] == "help":
+		return e.runHelp(ctx, args[1:])
+	case len(args) == 0 || strings.HasPrefix(args[0], "-"):
 		return e.runGUI(ctx, args, nil)
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		e.usage(e.stdio.Err)
-		return errUsage
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(e.stdio.Err, "iapdesk: unknown command %q\n\n", args[0])
-		e.usage(e.stdio.Err)
-		return errUsage
+		return (&flagSet{cmd: "iapdesk", usage: topUsage}).fail("unknown command %q", args[0])
 	}
 	return cmd.run(ctx, e, args[1:])
 }
@@ -146,9 +172,13 @@ func userError(err error) error {
 	return &cliError{msg: ue.Terminal(), err: err}
 }
 
+// topUsage is the usage line of iapdesk itself.
+const topUsage = `usage: iapdesk [--demo] [iap-rdp:///PROJECT/ZONE/VM]   the desktop app (--demo: a demo organisation, no account needed)
+       iapdesk COMMAND [flags]                           (iapdesk COMMAND --help for its flags)`
+
+// usage prints the usage line and the commands (iapdesk --help).
 func (e *env) usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: iapdesk [--demo]         the desktop app (--demo: a demo organisation, no account needed)")
-	fmt.Fprintln(w, "       iapdesk COMMAND [flags]")
+	fmt.Fprintln(w, topUsage)
 	fmt.Fprintln(w)
 	names := make([]string, 0, len(commands))
 	for n := range commands {
@@ -160,18 +190,51 @@ func (e *env) usage(w io.Writer) {
 	}
 }
 
+// runHelp is `iapdesk help [COMMAND]`: the command's help, or the list of
+// commands, on stdout.
+func (e *env) runHelp(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		e.usage(e.stdio.Out)
+		return errHelp
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		return (&flagSet{cmd: "iapdesk help", usage: topUsage}).fail("unknown command %q", args[0])
+	}
+	return cmd.run(ctx, e, []string{"--help"})
+}
+
+const versionUsage = `usage: iapdesk version
+
+Prints the version, the commit it was built from and the Go version.`
+
 func runVersion(_ context.Context, e *env, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("takes no arguments")
+	fs := newFlagSet("iapdesk version", versionUsage)
+	pos, err := fs.parse(args)
+	if err != nil {
+		return e.flagError(fs, err)
+	}
+	if len(pos) > 0 {
+		return fs.fail("takes no arguments")
 	}
 	fmt.Fprintln(e.stdio.Out, app.Build())
 	return nil
 }
 
+// flagError handles what flagSet.parse returned: the help is printed on
+// stdout (errHelp); a mistake is returned to be printed by Run.
+func (e *env) flagError(fs *flagSet, err error) error {
+	if errors.Is(err, errHelp) {
+		fs.printHelp(e.stdio.Out)
+	}
+	return err
+}
+
 // attachConsole gives a Windows GUI build started from a shell that shell's
 // console for everything but the window (a verb, --help, an unknown
 // command), and puts the new streams into stdio where it held the
-// process's own: os.Stdout and the others are replaced, not changed.
+// process's own: AttachParentConsole replaces os.Stdout and the others,
+// it does not change them.
 func attachConsole(args []string, stdio app.Stdio) app.Stdio {
 	if n := len(args); n == 0 || strings.HasPrefix(args[0], "--demo") || app.IsIAPRDPURL(args[n-1]) {
 		return stdio

@@ -32,32 +32,87 @@ func run(t *testing.T, stdin io.Reader, args ...string) (code int, stdout, stder
 
 func TestVersion(t *testing.T) {
 	code, out, errOut := run(t, nil, "version")
-	if code != 0 || !regexp.MustCompile(`^iapdesk \S+ \(commit \S+, go1\.\d+`).MatchString(out) {
+	// A plain go build says "devel", with the commit when Go stamped one.
+	if code != 0 || !regexp.MustCompile(`^iapdesk \S+ \((commit \S+, )?go1\.\d+`).MatchString(out) || strings.Contains(out, "unknown") {
 		t.Errorf("iapdesk version = %d, %q (stderr %q), want 0 and the version line", code, out, errOut)
 	}
 }
 
 // TestUsageErrors: usage errors exit with 2, as gcloud's do, and say what
-// is wrong on stderr; without a window (nil GUI) the bare command is one.
+// is wrong on stderr, once, with the usage line and where the help is; an
+// unknown flag is "unknown flag", a missing flag is "missing --flag" in
+// every command; without a window (nil GUI) the bare command is one.
 func TestUsageErrors(t *testing.T) {
+	t.Setenv("CLOUDSDK_CORE_PROJECT", "")
+	t.Setenv("CLOUDSDK_COMPUTE_ZONE", "")
 	tests := []struct {
 		args []string
 		want string // on stderr
 	}{
-		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
-		{[]string{"help"}, "usage: iapdesk"},
+		{[]string{"frobnicate"}, `iapdesk: unknown command "frobnicate"`},
+		{[]string{"--bogus"}, "iapdesk: unknown flag --bogus"},
 		{nil, "usage: iapdesk"},
-		{[]string{"ssh"}, "usage: iapdesk ssh"},
-		{[]string{"ssh", "--no-such-flag", "vm"}, "flag provided but not defined"},
-		{[]string{"rdp", "vm-1", "vm-2"}, "usage: iapdesk rdp"},
-		{[]string{"tunnel", "vm-1"}, "usage: iapdesk tunnel"},
-		{[]string{"auth", "dance"}, `unknown verb "dance"`},
-		{[]string{"auth", "switch"}, "usage: iapdesk auth"},
+		{[]string{"ssh"}, "iapdesk ssh: missing INSTANCE"},
+		{[]string{"ssh", "--no-such-flag", "vm"}, "iapdesk ssh: unknown flag --no-such-flag"},
+		{[]string{"ssh", "vm", "--port"}, "iapdesk ssh: flag --port needs a value"},
+		{[]string{"ssh", "vm", "--port=x"}, `iapdesk ssh: invalid value "x" for --port`},
+		{[]string{"ssh", "vm-1"}, "iapdesk ssh: missing --project (or $CLOUDSDK_CORE_PROJECT) and --zone (or $CLOUDSDK_COMPUTE_ZONE)"},
+		{[]string{"rdp", "vm-1", "--project=p"}, "iapdesk rdp: missing --zone (or $CLOUDSDK_COMPUTE_ZONE)"},
+		{[]string{"tunnel", "vm-1", "22", "--project=p"}, "iapdesk tunnel: missing --zone (or $CLOUDSDK_COMPUTE_ZONE)"},
+		{[]string{"tunnel", "h", "22", "--project=p", "--region=r"}, "iapdesk tunnel: missing --network"},
+		{[]string{"rdp", "vm-1", "vm-2"}, `iapdesk rdp: unexpected argument "vm-2"`},
+		{[]string{"tunnel", "vm-1"}, "iapdesk tunnel: missing PORT"},
+		{[]string{"tunnel", "vm-1", "port"}, `iapdesk tunnel: PORT "port" is not a port number`},
+		{[]string{"version", "extra"}, "iapdesk version: takes no arguments"},
+		{[]string{"auth", "dance"}, `iapdesk auth: unknown verb "dance"`},
+		{[]string{"auth", "switch"}, "iapdesk auth switch: missing ACCOUNT"},
+		{[]string{"help", "dance"}, `iapdesk help: unknown command "dance"`},
 	}
 	for _, tc := range tests {
-		code, _, errOut := run(t, nil, tc.args...)
-		if code != 2 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("iapdesk %q = %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		code, out, errOut := run(t, nil, tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) || out != "" {
+			t.Errorf("iapdesk %q = %d, stdout %q, stderr %q; want 2 and %q on stderr only", tc.args, code, out, errOut, tc.want)
+		}
+		if strings.Contains(errOut, "flag provided but not defined") || strings.Count(errOut, "usage:") > 1 {
+			t.Errorf("iapdesk %q: stderr %q, want package flag's words out and the usage once", tc.args, errOut)
+		}
+	}
+}
+
+// TestHelp: --help, -h, help and COMMAND --help print on stdout and exit
+// 0, so that `iapdesk --help | less` shows them; flags read --flag, as the
+// usage lines write them.
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string // on stdout
+	}{
+		{[]string{"--help"}, []string{"usage: iapdesk", "  ssh ", "  tunnel ", "  rdp ", "  version "}},
+		{[]string{"-h"}, []string{"usage: iapdesk", "  auth "}},
+		{[]string{"help"}, []string{"usage: iapdesk", "  tunnel "}},
+		{[]string{"help", "ssh"}, []string{"usage: iapdesk ssh", "  --project ID", "  --demo"}},
+		{[]string{"ssh", "--help"}, []string{"usage: iapdesk ssh", "  --user USER"}},
+		{[]string{"tunnel", "-h"}, []string{"usage: iapdesk tunnel", "  --local-host-port HOST:PORT", "(default localhost:0)"}},
+		{[]string{"rdp", "--help"}, []string{"usage: iapdesk rdp", "  --password-stdin"}},
+		{[]string{"auth", "--help"}, []string{"usage: iapdesk auth VERB"}},
+		{[]string{"version", "--help"}, []string{"usage: iapdesk version"}},
+		{[]string{"--demo", "--help"}, []string{"usage: iapdesk"}},
+	}
+	for _, tc := range tests {
+		code, out, errOut := run(t, nil, tc.args...)
+		if code != 0 || errOut != "" {
+			t.Errorf("iapdesk %q = %d, stderr %q; want 0 and nothing on stderr", tc.args, code, errOut)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("iapdesk %q: stdout %q, want %q in it", tc.args, out, want)
+			}
+		}
+		if regexp.MustCompile(`(?m)^  -[a-z]`).MatchString(out) {
+			t.Errorf("iapdesk %q: stdout %q lists a flag as -flag, want --flag", tc.args, out)
+		}
+		if strings.Contains(out, "demo-script") {
+			t.Errorf("iapdesk %q: the help shows the screenshot script's hidden flag", tc.args)
 		}
 	}
 }
@@ -69,10 +124,7 @@ func TestFailuresExitOne(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"ssh", "vm-1"}, "--project and --zone are required"},
 		{[]string{"iap-rdp://host/p/z/vm"}, "Cannot open the iap-rdp link"},
-		{[]string{"version", "extra"}, "takes no arguments"},
-		{[]string{"tunnel", "vm-1", "port"}, `port "port" is not a number`},
 	}
 	for _, tc := range tests {
 		code, _, errOut := run(t, nil, tc.args...)

@@ -25,6 +25,7 @@ type connectFlags struct {
 	zone    string
 	port    int
 	verbose bool
+	net     networkFlags
 }
 
 func (f *connectFlags) register(fs *flag.FlagSet, defaultPort int) {
@@ -38,6 +39,7 @@ func (f *connectFlags) register(fs *flag.FlagSet, defaultPort int) {
 	fs.StringVar(&f.opts.ComputeURL, "compute-endpoint", os.Getenv("IAPDESK_COMPUTE_ENDPOINT"), "Compute Engine API base `URL` (default Google's; $IAPDESK_COMPUTE_ENDPOINT)")
 	fs.StringVar(&f.opts.OSLoginURL, "oslogin-endpoint", os.Getenv("IAPDESK_OSLOGIN_ENDPOINT"), "OS Login API base `URL` (default Google's; $IAPDESK_OSLOGIN_ENDPOINT)")
 	fs.BoolVar(&f.verbose, "v", false, "log connection events")
+	f.net.register(fs)
 }
 
 // logger logs warnings to stderr, and connection events with -v.
@@ -51,9 +53,9 @@ func (f *connectFlags) logger(stderr io.Writer) *slog.Logger {
 
 // instance is the VM named on the command line, known by name only:
 // the connector reads the rest.
-func (f *connectFlags) instance(name string) (app.Instance, error) {
-	if f.project == "" || f.zone == "" {
-		return app.Instance{}, fmt.Errorf("--project and --zone are required")
+func (f *connectFlags) instance(fs *flagSet, name string) (app.Instance, error) {
+	if err := fs.require("project", "zone"); err != nil {
+		return app.Instance{}, err
 	}
 	return app.Instance{InstanceRef: app.InstanceRef{Project: f.project, Zone: f.zone, Name: name}}, nil
 }
@@ -62,6 +64,9 @@ func (f *connectFlags) instance(name string) (app.Instance, error) {
 func (f *connectFlags) open(ctx context.Context, log *slog.Logger) (*desk.Services, error) {
 	o := f.opts
 	o.Logger = log
+	if err := f.net.apply(&o); err != nil {
+		return nil, err
+	}
 	d, err := desk.New(o)
 	if err != nil {
 		return nil, err
@@ -75,37 +80,34 @@ Connects to the VM's port 22 through IAP and runs ssh in this terminal (a
 login shell, or COMMAND). As the window does, it publishes iapdesk's own
 key for the signed-in account (or --account) through OS Login or metadata
 and logs in as the user it was published for, unless --key names a key.
-Host keys are kept per VM under compute.ID.
-
-flags:`
+Host keys are kept per VM under compute.ID. With --demo it connects to a
+VM of the demo organisation (iapdesk ssh --demo web-prod-01), without a
+Google account.`
 
 // runSSH is `iapdesk ssh`.
 func runSSH(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("iapdesk ssh", flag.ContinueOnError)
-	fs.SetOutput(e.stdio.Err)
+	fs := newFlagSet("iapdesk ssh", sshUsage)
 	var f connectFlags
 	var p app.SSHParams
-	f.register(fs, 22)
+	f.register(fs.FlagSet, 22)
 	fs.StringVar(&p.Username, "user", "", "remote `USER` (default the ssh.username setting, the published key's user or the local user name)")
 	fs.StringVar(&p.KeyFile, "key", "", "private key `FILE`: publish nothing and log in with this key")
 	fs.BoolVar(&p.ProxyCommand, "proxy-command", false, "let ssh start the tunnel (ProxyCommand) instead of a local port")
 	fs.StringVar(&p.StrictHostKeyChecking, "strict-host-key-checking", "", "ssh's StrictHostKeyChecking (`yes|accept-new|no`)")
 	demoMode := fs.Bool("demo", false, "connect to a VM of the demo organisation (no Google account needed)")
-	fs.Usage = func() { fmt.Fprintln(e.stdio.Err, sshUsage); fs.PrintDefaults() }
-	pos, err := parseInterspersed(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return errUsage
+		return e.flagError(fs, err)
 	}
 	if len(pos) < 1 {
-		fs.Usage()
-		return errUsage
+		return fs.fail("missing INSTANCE")
 	}
 	p.Command = pos[1:]
 	log := f.logger(e.stdio.Err)
 	if *demoMode {
 		return runDemoSSH(ctx, e, pos[0], p, log)
 	}
-	inst, err := f.instance(pos[0])
+	inst, err := f.instance(fs, pos[0])
 	if err != nil {
 		return err
 	}
@@ -129,6 +131,8 @@ func runDemoSSH(ctx context.Context, e *env, name string, p app.SSHParams, log *
 	if err != nil {
 		return err
 	}
+	// By name, as from a real command line: the connector reads the VM.
+	inst = app.Instance{InstanceRef: inst.InstanceRef}
 	return w.Connector.RunSSH(ctx, app.Request{Instance: inst, SSH: p, CommandLine: true}, e.stdio)
 }
 
@@ -139,37 +143,41 @@ against it; the tunnel closes when the client exits. The user name and
 password come from the flags, else from the VM's saved settings and
 keyring; a missing password is asked on the terminal. With
 --password-stdin it is read from stdin instead; it is never put on a
-command line.
-
-flags:`
+command line. With --demo it opens a Windows VM of the demo organisation
+(iapdesk rdp --demo iis-prod-01: any password works), without a Google
+account.`
 
 // runRDP is `iapdesk rdp`.
 func runRDP(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("iapdesk rdp", flag.ContinueOnError)
-	fs.SetOutput(e.stdio.Err)
+	fs := newFlagSet("iapdesk rdp", rdpUsage)
 	var f connectFlags
 	var rdp app.RDPParams
 	var passwordStdin, fullScreen bool
 	var width, height int
-	f.register(fs, 3389)
+	f.register(fs.FlagSet, 3389)
 	fs.StringVar(&rdp.Username, "user", "", "Windows `USER` (default the rdp.username setting)")
 	fs.StringVar(&rdp.Domain, "domain", "", "Windows `DOMAIN`")
 	fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
 	fs.BoolVar(&fullScreen, "fullscreen", false, "full screen")
 	fs.IntVar(&width, "width", 0, "desktop `WIDTH` (with --height)")
 	fs.IntVar(&height, "height", 0, "desktop `HEIGHT`")
-	fs.Usage = func() { fmt.Fprintln(e.stdio.Err, rdpUsage); fs.PrintDefaults() }
-	pos, err := parseInterspersed(fs, args)
+	demoMode := fs.Bool("demo", false, "connect to a VM of the demo organisation (no Google account needed)")
+	pos, err := fs.parse(args)
 	if err != nil {
-		return errUsage
+		return e.flagError(fs, err)
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
+	switch len(pos) {
+	case 0:
+		return fs.fail("missing INSTANCE")
+	case 1:
+	default:
+		return fs.fail("unexpected argument %q", pos[1])
 	}
-	inst, err := f.instance(pos[0])
-	if err != nil {
-		return err
+	var inst app.Instance
+	if !*demoMode {
+		if inst, err = f.instance(fs, pos[0]); err != nil {
+			return err
+		}
 	}
 	req := app.Request{Instance: inst, Protocol: app.ProtocolRDP, Port: f.port, RDP: rdp, CommandLine: true}
 	if fullScreen {
@@ -183,8 +191,24 @@ func runRDP(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	svc, err := f.open(ctx, f.logger(e.stdio.Err))
-	if err != nil {
+	log := f.logger(e.stdio.Err)
+	var svc *desk.Services
+	if *demoMode {
+		w, err := demo.Start(ctx, demo.Config{Logger: log})
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		found, err := w.Instance(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		req.Instance = app.Instance{InstanceRef: found.InstanceRef}
+		if req.RDP.Password == "" {
+			req.RDP.Password = demo.RDPPassword // the demo's RDP server takes any
+		}
+		svc = w.Services
+	} else if svc, err = f.open(ctx, log); err != nil {
 		return err
 	}
 	defer func() {

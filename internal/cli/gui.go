@@ -3,10 +3,12 @@ package cli
 import (
 	"cmp"
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 
 	"iapdesk/app"
 	"iapdesk/app/demo"
@@ -21,17 +23,25 @@ import (
 // prints "iapdesk: ready for a screenshot" on stdout. link, if not nil, is
 // opened once signed in.
 func (e *env) runGUI(ctx context.Context, args []string, link *app.IAPRDPURL) error {
-	fs := flag.NewFlagSet("iapdesk", flag.ContinueOnError)
-	fs.SetOutput(e.stdio.Err)
+	fs := newFlagSet("iapdesk", topUsage)
 	demoMode := fs.Bool("demo", false, "run against a demo organisation")
-	script := fs.String("demo-script", "", "`screenshot`: expand the tree and open a context menu")
-	fs.Usage = func() { e.usage(e.stdio.Err) }
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	script := fs.String("demo-script", "", "`MODE` of the demo window for make screenshot: "+strings.Join(scriptModes, ", "))
+	fs.hide("demo-script")
+	pos, err := fs.parse(args)
+	if errors.Is(err, errHelp) {
+		e.usage(e.stdio.Out)
+		return err
 	}
-	if fs.NArg() > 0 || (*script != "" && *script != "screenshot") || e.gui == nil {
-		fs.Usage()
-		return errUsage
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return fs.fail("unknown command %q", pos[0])
+	case *script != "" && !slices.Contains(scriptModes, *script):
+		return fs.fail("--demo-script %q: want one of %s", *script, strings.Join(scriptModes, ", "))
+	case e.gui == nil:
+		return fs.fail("missing COMMAND (this build has no window)")
 	}
 	// The window's log goes to stderr; IAPDESK_VERBOSITY=info or debug
 	// shows more than warnings.
@@ -49,8 +59,7 @@ func (e *env) runGUI(ctx context.Context, args []string, link *app.IAPRDPURL) er
 		defer world.Close()
 		w.Title, w.Desk = "iapdesk — demo", world.Desk
 		if *script != "" {
-			w.Script = &Script{Select: demo.WindowsVM, Tunnel: demo.LinuxVM,
-				Ready: func() { fmt.Fprintln(e.stdio.Out, "iapdesk: ready for a screenshot") }}
+			w.Script = demoScript(world, *script, func() { fmt.Fprintln(e.stdio.Out, "iapdesk: ready for a screenshot") })
 		}
 	} else if w.Desk, err = desk.New(desk.Options{OpenURL: platform.OpenURL, Events: e.gui.Events(), Logger: log}); err != nil {
 		return err
