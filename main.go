@@ -17,6 +17,7 @@ import (
 	"iapdesk/app"
 	"iapdesk/app/desk"
 	"iapdesk/internal/cli"
+	"iapdesk/platform"
 	"iapdesk/views"
 )
 
@@ -42,17 +43,31 @@ func (g *window) Events() desk.Events {
 // it opens the services on the new credentials.
 func (g *window) Show(ctx context.Context, w cli.Window) error {
 	cfg := views.Config{App: fyneapp.NewWithID("io.github.iapdesk"), Title: w.Title, Hub: &g.hub, Logger: w.Logger,
-		Link: w.Link, Accounts: w.Desk.Accounts(), Start: func(ctx context.Context) (*views.Services, error) {
+		Link: w.Link, Accounts: w.Desk.Accounts(), State: w.Desk.WindowState(), NoTray: !platform.SystemTrayAvailable(), Start: func(ctx context.Context) (*views.Services, error) {
 			s, err := w.Desk.Open(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return &views.Services{Explorer: s.Explorer, Tunnels: s.Tunnels, Connector: s.Connector,
+			vs := &views.Services{Explorer: s.Explorer, Tunnels: s.Tunnels, Connector: s.Connector,
 				Projects: s.ProjectSearch, Credentials: s.Credentials, Profiles: s.Profiles,
-				WindowsCredentials: s.WindowsCredentials, Close: s.Close}, nil
+				WindowsCredentials: s.WindowsCredentials, Close: s.Close, SSH: s.SSHClients,
+				Network: views.NetworkInfo{DeviceCertificate: s.Network.DeviceCertificate, Proxy: s.Network.Proxy,
+					CertificateUsed: s.Dialer.ClientCertificateUsed},
+				Gateway: s.Gateway, Tray: s.Tray}
+			if s.SSHConfig != nil { // no typed nil in the interface
+				vs.SSHConfig = s.SSHConfig
+			}
+			return vs, nil
 		}}
 	if s := w.Script; s != nil {
-		cfg.Script = &views.Script{Select: s.Select, Tunnel: s.Tunnel, Ready: s.Ready}
+		cfg.Script = &views.Script{Select: s.Select, Menu: s.Menu, Tunnel: s.Tunnel, Ready: s.Ready,
+			Filter: s.Filter, Profile: s.Profile, Stall: s.Stall, Terminal: s.Terminal, Files: s.Files, TerminalColour: s.TerminalColour}
+		for _, st := range s.TerminalSteps {
+			cfg.Script.TerminalSteps = append(cfg.Script.TerminalSteps, views.TerminalStep{Input: st[0], Wait: st[1]})
+		}
+	}
+	if prefs, err := w.Desk.Preferences(); err == nil {
+		cfg.Preferences = prefs
 	}
 	win, err := views.New(cfg)
 	if err != nil {

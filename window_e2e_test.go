@@ -18,19 +18,38 @@ import (
 	"iapdesk/platform/systest"
 )
 
-// TestE2EDemoWindow: `iapdesk --demo` under Xvfb opens its window; the
-// screenshot script (--demo-script=screenshot) opens a tunnel, expands the
-// tree to a VM and opens its context menu. The test grabs the window with
-// ImageMagick (build/e2e/demo-window.png, and $IAPDESK_SCREENSHOT when set:
-// `make screenshot`), checks the picture is not blank, and closes the app
-// with SIGTERM, which must end it cleanly.
+// demoShots are the screenshot script's modes (iapdesk --demo
+// --demo-script=MODE) and the README picture each makes.
+var demoShots = []struct{ mode, file string }{
+	{"screenshot", "screenshot.png"},                // the tree and a context menu
+	{"no-match", "screenshot-no-match.png"},         // a search that matches no VM
+	{"saved", "screenshot-saved-connections.png"},   // the Saved connections tab and its detail pane
+	{"reconnecting", "screenshot-reconnecting.png"}, // the tunnels panel with a tunnel reconnecting
+	{"terminal", "screenshot-terminal.png"},         // a terminal tab running top in colour
+	{"sftp", "screenshot-sftp.png"},                 // the SFTP pane beside a terminal, mid-upload
+}
+
+// TestE2EDemoWindow: `iapdesk --demo` under Xvfb opens its window; each
+// screenshot script (--demo-script=MODE) sets it up: a tunnel, the tree
+// expanded to a VM with its context menu open; a search without a match;
+// the Saved connections tab; a tunnel reconnecting. The test grabs the
+// window with ImageMagick (build/e2e/demo-MODE.png, and the README's
+// picture in $IAPDESK_SCREENSHOTS when set: `make screenshot`), checks the
+// picture is not blank, and closes the app with SIGTERM, which must end it
+// cleanly.
 func TestE2EDemoWindow(t *testing.T) {
 	systest.Require(t, "Xvfb", "xdotool", "import")
+	for _, shot := range demoShots {
+		t.Run(shot.mode, func(t *testing.T) { demoWindow(t, shot.mode, shot.file) })
+	}
+}
+
+func demoWindow(t *testing.T, mode, file string) {
 	display := systest.StartXvfb(t, "1280x800x24")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	cmd := iapdesk(ctx, "--demo", "--demo-script=screenshot")
+	cmd := iapdesk(ctx, "--demo", "--demo-script="+mode)
 	cmd.Env = append(cmd.Env, "DISPLAY="+display, "LANG=C.UTF-8", "IAPDESK_VERBOSITY=info")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -91,7 +110,7 @@ func TestE2EDemoWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shot := filepath.Join(dir, "demo-window.png")
+	shot := filepath.Join(dir, "demo-"+mode+".png")
 	img := grabSettled(t, ctx, display, win, shot)
 	if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 600 {
 		t.Errorf("window picture is %dx%d, want at least 800x600", b.Dx(), b.Dy())
@@ -99,7 +118,8 @@ func TestE2EDemoWindow(t *testing.T) {
 	if n := colours(img); n < 50 {
 		t.Errorf("window picture has %d colours, want a drawn window (icons, text, menu)", n)
 	}
-	if out := os.Getenv("IAPDESK_SCREENSHOT"); out != "" {
+	if outDir := os.Getenv("IAPDESK_SCREENSHOTS"); outDir != "" {
+		out := filepath.Join(outDir, file)
 		data, err := os.ReadFile(shot)
 		if err == nil {
 			err = os.WriteFile(out, data, 0o644)

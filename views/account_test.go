@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -137,5 +138,49 @@ func TestKeys(t *testing.T) {
 	tw.w.focusSearch()
 	if got := tw.w.win.Canvas().Focused(); got != tw.w.toolbar.search {
 		t.Errorf("after Find the focus is on %T, want the search box", got)
+	}
+}
+
+// TestAddProjectSearchAnywhere: the search matches a word anywhere in a
+// project's name, whatever its case ("legacy", "ERP" find "Acme Legacy
+// ERP"); a project already in the explorer is shown as added and cannot be
+// added twice: typing its ID says so, in the dialog.
+func TestAddProjectSearchAnywhere(t *testing.T) {
+	tw := newTestWorld(t)
+	tw.w.showAddProject()
+	tw.idle()
+	dlg := tw.topOverlay(t)
+	query := entryIn(t, dlg)
+	for _, q := range []string{"legacy", "ERP"} {
+		query.SetText(q)
+		test.Tap(button(t, dlg, "Search"))
+		tw.idle()
+		var found *widget.Check
+		for _, o := range objects(dlg) {
+			if c, ok := o.(*widget.Check); ok && strings.HasPrefix(c.Text, "Acme Legacy ERP (acme-legacy-erp)") {
+				found = c
+			}
+		}
+		if found == nil {
+			t.Fatalf("search %q: no Acme Legacy ERP among %q", q, texts(dlg))
+		}
+		if !strings.HasSuffix(found.Text, "already added") || !found.Checked || !found.Disabled() {
+			t.Errorf("search %q: %q (checked %v, disabled %v), want it shown as already added", q, found.Text, found.Checked, found.Disabled())
+		}
+	}
+	query.SetText("acme-prod-web")
+	test.Tap(button(t, dlg, "Search"))
+	tw.idle()
+	before := len(tw.explorer.Unfiltered().Projects)
+	test.Tap(button(t, dlg, "Add"))
+	tw.idle()
+	if tw.topOverlay(t) != dlg {
+		t.Fatal("adding a project already added closed the dialog")
+	}
+	if got := strings.Join(texts(dlg), "\n"); !strings.Contains(got, "Project acme-prod-web is already in the explorer.") {
+		t.Errorf("dialog says %q, want that the project is already added", got)
+	}
+	if n := len(tw.explorer.Unfiltered().Projects); n != before {
+		t.Errorf("the explorer has %d projects, want %d", n, before)
 	}
 }

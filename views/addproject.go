@@ -16,19 +16,24 @@ import (
 // searchMax is how many projects one search shows.
 const searchMax = 50
 
-// showAddProject is "Add project": search the projects the user can see
-// and tick some, or type a project ID.
+// showAddProject is "Add project": search the projects the user can see (a
+// word anywhere in the name or ID) and tick some, or type a project ID.
+// Projects already in the explorer are shown ticked and greyed, "already
+// added"; adding one again says so instead of adding it twice.
 func (w *Window) showAddProject() {
 	svc := w.svc
 	if svc == nil {
 		return
+	}
+	added := map[string]bool{}
+	for _, p := range svc.Explorer.Unfiltered().Projects {
+		added[p.ID] = true
 	}
 	query := widget.NewEntry()
 	query.SetPlaceHolder("Project name or ID")
 	results := container.NewVBox()
 	note := widget.NewLabel("")
 	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
 	var found []app.ProjectInfo
 	var checks []*widget.Check
 
@@ -52,6 +57,11 @@ func (w *Window) showAddProject() {
 						label = p.Name + " (" + p.ID + ")"
 					}
 					c := widget.NewCheck(label, nil)
+					if added[p.ID] {
+						c.Text += " — already added"
+						c.SetChecked(true)
+						c.Disable()
+					}
 					checks = append(checks, c)
 					results.Add(c)
 				}
@@ -73,26 +83,32 @@ func (w *Window) showAddProject() {
 	body := container.NewBorder(
 		container.NewVBox(container.NewBorder(nil, nil, nil, find, query), note), nil, nil, nil,
 		container.NewVScroll(results))
-	d := dialog.NewCustomConfirm("Add projects", "Add", "Cancel", body, func(ok bool) {
-		if !ok {
-			return
-		}
+	d := dialog.NewCustomWithoutButtons("Add projects", body, w.win)
+	addBtn := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() {
 		var add []app.ProjectInfo
 		for i, c := range checks {
-			if c.Checked {
+			if c.Checked && !added[found[i].ID] {
 				add = append(add, found[i])
 			}
 		}
 		if len(add) == 0 {
 			id := strings.TrimSpace(query.Text)
-			if id == "" {
+			switch {
+			case id == "":
+				note.SetText("Tick a project, or type a project ID.")
+				return
+			case added[id]:
+				note.SetText("Project " + id + " is already in the explorer.")
 				return
 			}
 			add = append(add, app.ProjectInfo{ID: id})
 		}
+		d.Hide()
 		w.run("Adding projects", func(ctx context.Context) error { return svc.Explorer.AddProjects(ctx, add...) })
-	}, w.win)
-	d.Resize(fyne.NewSize(520, 480))
+	})
+	addBtn.Importance = widget.HighImportance
+	d.SetButtons([]fyne.CanvasObject{widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), d.Hide), addBtn})
+	d.Resize(fyne.NewSize(560, 520))
 	d.Show()
 	w.win.Canvas().Focus(query)
 	search()

@@ -54,6 +54,7 @@ func (w *Window) dial(what string, req app.Request) {
 	if svc == nil {
 		return
 	}
+	req.CanEmbed = svc.SSH != nil
 	w.run(what, func(ctx context.Context) error {
 		s, err := svc.Connector.Connect(ctx, req, credentialDialog{w})
 		if errors.Is(err, errPromptCancelled) {
@@ -61,6 +62,10 @@ func (w *Window) dial(what string, req app.Request) {
 		}
 		if err != nil {
 			return err
+		}
+		if s.Embedded { // ssh.client=embedded: a terminal tab
+			w.do(func() { w.sessions.openSSH(s.Request) })
+			return nil
 		}
 		if s.Request.Protocol == app.ProtocolTunnel {
 			w.do(func() { w.showTunnelOpen(s) })

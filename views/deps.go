@@ -175,6 +175,9 @@ type Services struct {
 	Projects ProjectFinder
 	// Credentials says which credentials are in use, for the status bar.
 	Credentials auth.Description
+	// Network says how Google is reached (the device certificate, the
+	// proxy), for the status bar.
+	Network NetworkInfo
 
 	// Profiles are the saved connections and the inherited settings; nil
 	// hides the Saved connections tab and Settings…. (Connections resolve
@@ -183,6 +186,9 @@ type Services struct {
 	// WindowsCredentials generates Windows passwords ("Generate Windows
 	// credentials…"); nil hides the command.
 	WindowsCredentials WindowsPasswordGenerator
+	// SSH runs SSH sessions in terminal tabs (ssh.client=embedded); nil
+	// launches the system terminal for every SSH connection.
+	SSH SSHSessions
 	// Apps are the client applications "Connect to port…" offers; nil
 	// means platform.BuiltinApps().
 	Apps []platform.App
@@ -190,4 +196,10 @@ type Services struct {
 	// nil when there is nothing to release. The window calls it once, off
 	// the UI thread, when it closes or the account changes.
 	Close func()
+	// SSHConfig writes ~/.ssh/iapdesk.config (File → Write ssh config…),
+	// Gateway is `iapdesk gateway` (File → Gateway), Tray keeps what
+	// closing the window does while tunnels are open; nil hides each.
+	SSHConfig SSHConfigWriter
+	Gateway   GatewayServer
+	Tray      TrayChoiceStore
 }

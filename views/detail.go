@@ -14,19 +14,38 @@ import (
 )
 
 // detailPane shows the selected node: a VM's properties and connect
-// buttons, a project's error, a zone's VM count. UI thread only.
+// buttons, a project's error, a zone's VM count; while the Saved
+// connections tab is in front it holds that tab's pane instead (use). UI
+// thread only.
 type detailPane struct {
 	w    *Window
 	box  *fyne.Container
-	root fyne.CanvasObject
+	own  fyne.CanvasObject // the node's details
+	root *fyne.Container   // own, or the pane use put in its place
 }
 
 func newDetailPane(w *Window) *detailPane {
 	d := &detailPane{w: w, box: container.NewVBox()}
-	d.root = container.NewVScroll(container.NewPadded(d.box))
+	d.own = container.NewVScroll(container.NewPadded(d.box))
+	d.root = container.NewStack(d.own)
 	d.show(app.Node{})
 	return d
 }
+
+// use shows o in the pane's place (nil: the node's details again).
+func (d *detailPane) use(o fyne.CanvasObject) {
+	if o == nil {
+		o = d.own
+	}
+	if len(d.root.Objects) == 1 && d.root.Objects[0] == o {
+		return
+	}
+	d.root.Objects = []fyne.CanvasObject{o}
+	d.root.Refresh()
+}
+
+// showing is what the pane shows: the node's details or another pane.
+func (d *detailPane) showing() fyne.CanvasObject { return d.root.Objects[0] }
 
 func heading(text string, icon fyne.Resource) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -59,7 +78,7 @@ func (d *detailPane) show(n app.Node) {
 		p := n.Project
 		d.box.Add(heading(p.Label(), nodeIcon(n)))
 		if p.Err != nil {
-			d.box.Add(userErrorView(p.Err))
+			d.box.Add(userErrorView(p.Err, d.w.copyText))
 			break
 		}
 		d.box.Add(widget.NewLabel(countVMs(p.InstanceCount())))
@@ -75,7 +94,6 @@ func (d *detailPane) show(n app.Node) {
 	default:
 		hint := widget.NewLabel("Select a VM to see its properties. Double-click or press Enter to connect; right-click for more.")
 		hint.Wrapping = fyne.TextWrapWord
-		hint.Importance = widget.LowImportance
 		d.box.Add(hint)
 	}
 	d.box.Refresh()

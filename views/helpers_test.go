@@ -306,12 +306,31 @@ func button(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
 	return nil
 }
 
-// texts collects the text of every label under o.
+// texts collects the text of every label and rich text (links, secondary
+// text) under o.
 func texts(o fyne.CanvasObject) []string {
+	all := objects(o)
+	inLabel := map[*widget.RichText]bool{} // a Label draws its text with a RichText
+	for _, c := range all {
+		if l, ok := c.(*widget.Label); ok {
+			for _, r := range test.WidgetRenderer(l).Objects() {
+				if rt, ok := r.(*widget.RichText); ok {
+					inLabel[rt] = true
+				}
+			}
+		}
+	}
 	var out []string
-	for _, c := range objects(o) {
-		if l, ok := c.(*widget.Label); ok && l.Text != "" {
-			out = append(out, l.Text)
+	for _, c := range all {
+		switch l := c.(type) {
+		case *widget.Label:
+			if l.Text != "" {
+				out = append(out, l.Text)
+			}
+		case *widget.RichText:
+			if s := richTextString(l); s != "" && !inLabel[l] {
+				out = append(out, s)
+			}
 		}
 	}
 	return out
@@ -344,10 +363,18 @@ func (tw *testWorld) tapMenuItem(t *testing.T, menu *fyne.Menu, label string) {
 // a policy it first completes each request as app.Connector does (saved
 // settings, keyring, the SSH key, the window's credentials prompt).
 type fakeConnector struct {
-	mu     sync.Mutex // guards reqs and errs
-	reqs   []app.Request
-	errs   []error
-	policy *app.Connector
+	mu       sync.Mutex // guards reqs, errs and sessions
+	reqs     []app.Request
+	errs     []error
+	policy   *app.Connector
+	sessions []app.SessionInfo // what Sessions lists
+}
+
+// Sessions lists the sessions the test set.
+func (c *fakeConnector) Sessions() []app.SessionInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.sessions)
 }
 
 func (c *fakeConnector) Connect(ctx context.Context, req app.Request, prompt app.CredentialPrompter) (*app.Session, error) {
@@ -368,6 +395,14 @@ func (c *fakeConnector) Connect(ctx context.Context, req app.Request, prompt app
 		}
 	}
 	return &app.Session{Request: req, Tunnel: app.TunnelInfo{LocalAddr: "127.0.0.1:40000", LocalPort: 40000}}, nil
+}
+
+// CheckTarget is the policy's, when there is one.
+func (c *fakeConnector) CheckTarget(ctx context.Context, ref app.InstanceRef) error {
+	if c.policy == nil {
+		return nil
+	}
+	return c.policy.CheckTarget(ctx, ref)
 }
 
 func (c *fakeConnector) requests() []app.Request {

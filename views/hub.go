@@ -51,9 +51,10 @@ func (h *Hub) TunnelsChanged() {
 }
 
 // SessionEnded reports a client (RDP client, terminal, app) that exited;
-// the window shows why when it failed.
+// the window shows why when it failed. A client that exited because the
+// user closed its tunnel did not fail: the user asked for the disconnect.
 func (h *Hub) SessionEnded(s *app.Session) {
-	if w := h.window(); w != nil && s.Err() != nil {
+	if w := h.window(); w != nil && s.Err() != nil && !s.ClosedByUser() {
 		w.do(func() { w.sessionFailed(s) })
 	}
 }

@@ -68,6 +68,7 @@ func (w *Window) setServices(svc *Services) {
 	w.status.setCredentials(svc.Credentials)
 	w.body.Objects = []fyne.CanvasObject{w.explore}
 	w.body.Refresh()
+	w.restoreExplorer(svc)
 	w.tunnelsChanged()
 	w.refresh()
 	w.reloadProfiles()
@@ -93,7 +94,7 @@ func (w *Window) showProgress(text string) {
 func (w *Window) showStartError(err error) {
 	retry := widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), w.start)
 	retry.Importance = widget.HighImportance
-	box := container.NewVBox(userErrorView(err), container.NewCenter(retry))
+	box := container.NewVBox(userErrorView(err, w.copyText), container.NewCenter(retry))
 	w.body.Objects = []fyne.CanvasObject{container.NewCenter(container.NewGridWrap(fyne.NewSize(520, 360), box))}
 	w.body.Refresh()
 }

@@ -25,6 +25,7 @@ func (w *Window) connectLink(u app.IAPRDPURL) {
 	req := app.Request{Instance: app.Instance{InstanceRef: u.Instance}, Protocol: app.ProtocolRDP, Port: u.Port, Overrides: u.Settings}
 	if in, ok := svc.Explorer.Unfiltered().Instance(u.Instance); ok {
 		req.Instance = *in
+		w.reveal(u.Instance)
 	}
 	w.dial("Connecting to "+u.Instance.Name, req)
 }
@@ -63,4 +64,22 @@ func (w *Window) showOpenLink() {
 	d.Resize(fyne.NewSize(560, 160))
 	d.Show()
 	w.win.Canvas().Focus(e)
+}
+
+// reveal shows a loaded VM in the tree: the Projects tab in front, a
+// filter that hides it cleared, its project and zone open, and the VM
+// selected and scrolled to.
+func (w *Window) reveal(ref app.InstanceRef) {
+	svc := w.svc
+	if svc == nil {
+		return
+	}
+	if _, ok := svc.Explorer.Inventory().Instance(ref); !ok {
+		w.clearFilter()
+		w.explorerChanged() // the tree shows all VMs before the selection
+	}
+	w.showTab(tabProjects)
+	w.tree.OpenBranch(string(app.ProjectNode(ref.Project)))
+	w.tree.OpenBranch(string(app.ZoneNode(ref.Project, ref.Zone)))
+	w.tree.selectNode(app.InstanceNode(ref))
 }

@@ -70,3 +70,38 @@ func TestOpenLinkDialog(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkRevealsVM: opening an iap-rdp link selects its VM in the tree
+// and reveals it: the Projects tab in front, its project and zone open, a
+// filter that hid it cleared.
+func TestLinkRevealsVM(t *testing.T) {
+	tw := newSavedWorld(t)
+	tw.w.showTab(tabProfiles)
+	tw.w.toolbar.search.SetText("web-prod") // hides the Windows VM
+	tw.idle()
+	if _, ok := tw.explorer.Inventory().Instance(windowsVM); ok {
+		t.Fatal("the filter did not hide the VM")
+	}
+	u, err := app.ParseIAPRDPURL("iap-rdp:///" + windowsVM.Project + "/" + windowsVM.Zone + "/" + windowsVM.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw.w.connectLink(u)
+	tw.idle()
+	id := app.InstanceNode(windowsVM)
+	if n, ok := tw.w.tree.node(); !ok || n.ID != id {
+		t.Errorf("selected node = %v, want %s", n.ID, id)
+	}
+	if tw.w.tabs.SelectedIndex() != tabProjects {
+		t.Error("the Projects tab is not in front")
+	}
+	if f := tw.explorer.Filter(); !f.IsZero() {
+		t.Errorf("filter = %+v, want it cleared", f)
+	}
+	for _, b := range []app.NodeID{app.ProjectNode(windowsVM.Project), app.ZoneNode(windowsVM.Project, windowsVM.Zone)} {
+		if !tw.w.tree.IsBranchOpen(string(b)) {
+			t.Errorf("branch %s is closed, want it open", b)
+		}
+	}
+	tw.row(t, id) // visible
+}

@@ -86,12 +86,12 @@ func (w *Window) instanceMenu(inst app.Instance) *fyne.Menu {
 			w.run("Starting "+inst.Name, func(ctx context.Context) error { return w.svc.Explorer.Start(ctx, ref) })
 		}),
 		item("Stop", theme.MediaStopIcon(), running, func() {
-			w.confirm("Stop "+inst.Name+"?", "The VM shuts down; connections to it end.", func() {
+			w.confirm("Stop "+inst.Name+"?", "The VM shuts down; connections to it end.", "Stop VM", func() {
 				w.run("Stopping "+inst.Name, func(ctx context.Context) error { return w.svc.Explorer.Stop(ctx, ref) })
 			})
 		}),
 		item("Reset", theme.MediaReplayIcon(), running, func() {
-			w.confirm("Reset "+inst.Name+"?", "A reset is like pressing the reset button: unsaved work on the VM is lost.", func() {
+			w.confirm("Reset "+inst.Name+"?", "A reset is like pressing the reset button: unsaved work on the VM is lost.", "Reset VM", func() {
 				w.run("Resetting "+inst.Name, func(ctx context.Context) error { return w.svc.Explorer.Reset(ctx, ref) })
 			})
 		}),
@@ -105,7 +105,7 @@ func (w *Window) instanceMenu(inst app.Instance) *fyne.Menu {
 func (w *Window) projectMenu(p *app.Project) *fyne.Menu {
 	id, label := p.ID, p.Label()
 	remove := fyne.NewMenuItemWithIcon("Remove", theme.DeleteIcon(), func() {
-		w.confirm("Remove "+label+"?", "The project leaves the explorer; nothing changes in Google Cloud.", func() {
+		w.confirm("Remove "+label+"?", "The project leaves the explorer; nothing changes in Google Cloud.", "Remove project", func() {
 			w.run("Removing "+id, func(ctx context.Context) error { return w.svc.Explorer.RemoveProject(ctx, id) })
 		})
 	})
@@ -120,17 +120,6 @@ func (w *Window) refreshProjectItem(id string) *fyne.MenuItem {
 	return fyne.NewMenuItemWithIcon("Refresh", theme.ViewRefreshIcon(), func() {
 		w.run("Loading "+id, func(ctx context.Context) error { return w.svc.Explorer.RefreshProject(ctx, id) })
 	})
-}
-
-// confirm asks before a destructive action.
-func (w *Window) confirm(title, message string, yes func()) {
-	d := dialog.NewConfirm(title, message, func(ok bool) {
-		if ok {
-			yes()
-		}
-	}, w.win)
-	d.SetConfirmText("OK")
-	d.Show()
 }
 
 // showProperties lists a VM's properties (app.Instance.Properties).

@@ -44,8 +44,8 @@ func TestContextMenuStartReachesCompute(t *testing.T) {
 		t.Fatalf("after Start, the fake says %s is %q (%v), want RUNNING", stoppedVM.Name, st, err)
 	}
 	row = tw.row(t, app.InstanceNode(stoppedVM))
-	if row.icon.Resource != iconWindows || row.note.Text == "TERMINATED" {
-		t.Errorf("after Start, row shows icon %s and note %q, want it running", row.icon.Resource.Name(), row.note.Text)
+	if row.icon.Resource != iconWindows || row.note.Text() == "TERMINATED" {
+		t.Errorf("after Start, row shows icon %s and note %q, want it running", row.icon.Resource.Name(), row.note.Text())
 	}
 }
 
@@ -221,7 +221,7 @@ func TestProjectMenuRemove(t *testing.T) {
 	test.TapSecondary(tw.row(t, id))
 	p, _ := tw.explorer.Inventory().Project("acme-dev-sandbox")
 	tw.tapMenuItem(t, tw.w.projectMenu(p), "Remove")
-	test.Tap(button(t, tw.topOverlay(t), "OK"))
+	test.Tap(button(t, tw.topOverlay(t), "Remove project"))
 	tw.idle()
 	if slices.Contains(tw.w.tree.ChildUIDs(""), string(id)) {
 		t.Errorf("after Remove, the tree still lists %s", id)

@@ -32,10 +32,12 @@ const (
 	targetHost = "On-premises or other host"
 )
 
-// profileDialog edits a saved connection: name, target (a VM, or a host
-// reached through IAP for on-premises), protocol, remote port, and the
-// profile's settings level (user name, domain, local port, RDP and SSH
-// options) as settings rows. UI thread only.
+// profileDialog edits a saved connection: name, target (a VM picked from
+// the loaded projects, or typed; or a host reached through IAP for
+// on-premises), protocol, remote port, and the profile's settings level
+// (user name, domain, local port, RDP and SSH options) as settings rows.
+// Save checks the name, the port and that the VM exists, and says what is
+// wrong inside the dialog. UI thread only.
 type profileDialog struct {
 	w   *Window
 	svc *Services
@@ -43,9 +45,9 @@ type profileDialog struct {
 
 	name     *widget.Entry
 	kind     *widget.RadioGroup
-	project  *widget.Entry
-	zone     *widget.Entry
-	instance *widget.Entry
+	project  *widget.SelectEntry
+	zone     *widget.SelectEntry
+	instance *widget.SelectEntry
 	region   *widget.Entry
 	network  *widget.Entry
 	host     *widget.Entry
@@ -55,7 +57,16 @@ type profileDialog struct {
 	protocol *widget.Select
 	port     *widget.Entry
 	settings *settingsEditor
-	d        dialog.Dialog
+	problem  *widget.Label // what Save found wrong, inline
+	choices  [3][]string   // the projects, zones and VMs offered
+	save     *widget.Button
+	d        *dialog.CustomDialog
+}
+
+// TargetChecker tells whether a VM exists before a profile is saved for it;
+// *app.Connector implements it (found on Services.Connector).
+type TargetChecker interface {
+	CheckTarget(ctx context.Context, ref app.InstanceRef) error
 }
 
 // newProfile opens the dialog for a new profile, pre-filled with p.
@@ -80,18 +91,27 @@ func (w *Window) openProfileDialog(p app.Profile, title string) {
 	if svc == nil || svc.Profiles == nil {
 		return
 	}
-	pd := &profileDialog{w: w, svc: svc, id: p.ID}
+	pd := &profileDialog{w: w, svc: svc, id: p.ID, problem: widget.NewLabel("")}
+	pd.problem.Wrapping = fyne.TextWrapWord
+	pd.problem.Importance = widget.DangerImportance
+	pd.problem.Hide()
 	entry := func(text, placeholder string) *widget.Entry {
 		e := widget.NewEntry()
 		e.SetText(text)
 		e.SetPlaceHolder(placeholder)
 		return e
 	}
+	pick := func(text, placeholder string) *widget.SelectEntry {
+		e := widget.NewSelectEntry(nil)
+		e.SetText(text)
+		e.SetPlaceHolder(placeholder)
+		return e
+	}
 	t := p.Target
 	pd.name = entry(p.Name, "e.g. SQL prod")
-	pd.project = entry(t.Project, "project ID")
-	pd.zone = entry(t.Zone, "e.g. us-central1-a")
-	pd.instance = entry(t.Instance, "VM name")
+	pd.project = pick(t.Project, "pick or type a project ID")
+	pd.zone = pick(t.Zone, "pick or type a zone, e.g. us-central1-a")
+	pd.instance = pick(t.Instance, "pick or type a VM name")
 	pd.region = entry(t.Region, "e.g. us-central1")
 	pd.network = entry(t.Network, "VPC network")
 	pd.host = entry(t.Host, "IP address or DNS name")
@@ -140,9 +160,10 @@ func (w *Window) openProfileDialog(p app.Profile, title string) {
 	pd.settings = newSettingsEditor([]settings.Layer{{Source: settings.SourceProfile, Settings: p.Settings}}, settings.SourceProfile,
 		levelNames(t.InstanceRef(), ""))
 
-	for _, e := range []*widget.Entry{pd.project, pd.zone, pd.instance} {
+	for _, e := range []*widget.SelectEntry{pd.project, pd.zone, pd.instance} {
 		e.OnChanged = func(string) { pd.targetChanged() }
 	}
+	pd.name.OnChanged = func(string) { pd.problem.Hide() }
 	if t.OnPrem() {
 		pd.kind.SetSelected(targetHost)
 	} else {
@@ -162,18 +183,61 @@ func (w *Window) openProfileDialog(p app.Profile, title string) {
 	settingsTitle := widget.NewLabelWithStyle("Settings of this connection", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	hint := widget.NewLabel("Unchanged values are inherited from the VM, its zone and its project (see their Settings…).")
 	hint.Wrapping = fyne.TextWrapWord
-	hint.Importance = widget.LowImportance
-	head := container.NewVBox(form, widget.NewSeparator(), settingsTitle, hint)
-	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), pd.save)
-	save.Importance = widget.HighImportance
+	pd.fillChoices()
+	// One scroll for the whole dialog: the settings get all the room the
+	// window gives, not a box under the form.
+	body := container.NewVScroll(container.NewVBox(pd.problem, form, widget.NewSeparator(), settingsTitle, hint, pd.settings.root))
+	pd.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), pd.submit)
+	pd.save.Importance = widget.HighImportance
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { pd.d.Hide() })
-	body := container.NewBorder(head, container.NewHBox(layout.NewSpacer(), cancel, save), nil, nil,
-		container.NewVScroll(pd.settings.root))
 	pd.d = dialog.NewCustomWithoutButtons(title, body, w.win)
-	pd.d.Resize(fyne.NewSize(860, 720))
+	pd.d.SetButtons([]fyne.CanvasObject{cancel, pd.save}) // where every dialog has its buttons
+	pd.d.Resize(w.largeDialogSize())
 	pd.d.Show()
 	w.openProfile = pd
 	w.win.Canvas().Focus(pd.name)
+}
+
+// largeDialogSize is the size of the dialogs that edit settings: most of
+// the window.
+func (w *Window) largeDialogSize() fyne.Size {
+	s := w.win.Canvas().Size()
+	if s.Width <= 0 || s.Height <= 0 {
+		return fyne.NewSize(860, 720)
+	}
+	return fyne.NewSize(min(s.Width*0.92, 1000), s.Height*0.92)
+}
+
+// fillChoices offers the loaded projects, the chosen project's zones and
+// the chosen zone's VMs in the pickers.
+func (pd *profileDialog) fillChoices() {
+	inv := pd.svc.Explorer.Unfiltered()
+	var projects, zones, vms []string
+	for _, p := range inv.Projects {
+		projects = append(projects, p.ID)
+		if p.ID != strings.TrimSpace(pd.project.Text) {
+			continue
+		}
+		for _, z := range p.Zones {
+			zones = append(zones, z.Name)
+			if z.Name != strings.TrimSpace(pd.zone.Text) {
+				continue
+			}
+			for _, in := range z.Instances {
+				vms = append(vms, in.Name)
+			}
+		}
+	}
+	pd.project.SetOptions(projects)
+	pd.zone.SetOptions(zones)
+	pd.instance.SetOptions(vms)
+	pd.choices = [3][]string{projects, zones, vms}
+}
+
+// fail shows what Save found wrong inside the dialog.
+func (pd *profileDialog) fail(msg string) {
+	pd.problem.SetText(msg)
+	pd.problem.Show()
 }
 
 // chosenProtocol is the protocol selected.
@@ -223,6 +287,8 @@ func (pd *profileDialog) targetChanged() {
 	if pd.settings == nil {
 		return
 	}
+	pd.fillChoices()
+	pd.problem.Hide()
 	t := pd.target()
 	if t.OnPrem() || t.Project == "" {
 		pd.settings.setLayers(nil)
@@ -247,38 +313,68 @@ func (pd *profileDialog) targetChanged() {
 	})
 }
 
-// save validates through app (Profiles.Add or Update) and closes the
-// dialog on success; app's error is shown over it otherwise.
-func (pd *profileDialog) save() {
+// submit checks what can be checked here (a name, a port) and then, off
+// the UI thread, that the VM exists, and saves through app
+// (Profiles.Add or Update, which validate the rest); it closes the dialog
+// on success and says what is wrong inside it otherwise.
+func (pd *profileDialog) submit() {
 	p := app.Profile{ID: pd.id, Name: strings.TrimSpace(pd.name.Text), Target: pd.target(),
 		Protocol: pd.chosenProtocol(), Settings: pd.settings.own}
+	if p.Name == "" {
+		pd.fail("Enter a name for the connection.")
+		pd.w.win.Canvas().Focus(pd.name)
+		return
+	}
 	if s := strings.TrimSpace(pd.port.Text); s != "" {
 		n, err := parsePort(s)
 		if err != nil {
-			pd.w.showError(&app.UserError{What: "Cannot save the connection", Why: "the remote port: " + err.Error(),
-				Fix: "Enter the port the service listens on in the VM, or leave it empty for the protocol's default."})
+			pd.fail("Remote port: " + err.Error() + ", or leave it empty for the protocol's default.")
+			pd.w.win.Canvas().Focus(pd.port)
 			return
 		}
 		p.RemotePort = n
 	}
 	svc, w := pd.svc, pd.w
-	w.run("Saving "+p.Name, func(ctx context.Context) error {
+	checker, _ := svc.Connector.(TargetChecker)
+	pd.save.Disable()
+	w.job("Saving "+p.Name, func(ctx context.Context) {
 		var err error
-		if p.ID == "" {
-			var saved app.Profile
-			saved, err = svc.Profiles.Add(ctx, p)
-			p.ID = saved.ID
-		} else {
-			err = svc.Profiles.Update(ctx, p)
+		if checker != nil && !p.Target.OnPrem() && p.Target.Validate() == nil {
+			err = checker.CheckTarget(ctx, p.Target.InstanceRef())
 		}
-		if err = w.notice(err); err != nil {
-			return err
+		if err == nil {
+			if p.ID == "" {
+				var saved app.Profile
+				saved, err = svc.Profiles.Add(ctx, p)
+				p.ID = saved.ID
+			} else {
+				err = svc.Profiles.Update(ctx, p)
+			}
+			err = w.notice(err)
 		}
 		w.do(func() {
+			pd.save.Enable()
+			if err != nil {
+				pd.fail(problemText(err))
+				return
+			}
 			pd.d.Hide()
 			w.showTab(tabProfiles)
 			w.profilesChanged(p.ID)
 		})
-		return nil
 	})
+}
+
+// problemText is app's explanation of err in one paragraph: why, and what
+// to do.
+func problemText(err error) string {
+	ue := app.AsUserError(err)
+	msg := ue.What
+	if ue.Why != "" {
+		msg += ": " + ue.Why
+	}
+	if ue.Fix != "" {
+		msg += ". " + ue.Fix
+	}
+	return msg
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"reflect"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -35,6 +36,7 @@ type profilesPanel struct {
 	dup      *widget.Button
 	del      *widget.Button
 	root     fyne.CanvasObject
+	detail   *profileDetail // the tab's detail pane
 }
 
 func newProfilesPanel(w *Window) *profilesPanel {
@@ -44,6 +46,7 @@ func newProfilesPanel(w *Window) *profilesPanel {
 		func() fyne.CanvasObject { return newProfileRow(p) },
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*profileRow).set(i, p.items[i]) },
 	)
+	p.detail = newProfileDetail(w)
 	p.list.OnSelected = func(i widget.ListItemID) { p.selected = i; p.enable() }
 	p.list.OnUnselected = func(widget.ListItemID) { p.selected = -1; p.enable() }
 	p.empty = widget.NewLabel("No saved connections yet. Right-click a VM → Save as profile…, or press New.")
@@ -109,7 +112,10 @@ func (p *profilesPanel) selectID(id string) {
 }
 
 func (p *profilesPanel) enable() {
-	_, ok := p.current()
+	cur, ok := p.current()
+	if !reflect.DeepEqual(cur, p.detail.shown) {
+		p.detail.show(cur)
+	}
 	for _, b := range []*widget.Button{p.connect, p.edit, p.dup, p.del} {
 		if ok {
 			b.Enable()
@@ -161,7 +167,7 @@ func (w *Window) duplicateProfile(p app.Profile) {
 // deleteProfile deletes a profile and its saved password, after asking.
 func (w *Window) deleteProfile(p app.Profile) {
 	svc := w.svc
-	w.confirm("Delete "+p.Name+"?", "The saved connection and its saved password are deleted.", func() {
+	w.confirm("Delete "+p.Name+"?", "The saved connection and its saved password are deleted.", "Delete", func() {
 		w.run("Deleting "+p.Name, func(ctx context.Context) error {
 			err := w.notice(svc.Profiles.Delete(ctx, p.ID))
 			w.do(func() { w.profilesChanged("") })
@@ -292,7 +298,7 @@ type profileRow struct {
 	p     app.Profile
 	icon  *widget.Icon
 	name  *widget.Label
-	note  *widget.Label
+	note  secondaryText
 }
 
 var (
@@ -302,10 +308,8 @@ var (
 )
 
 func newProfileRow(p *profilesPanel) *profileRow {
-	r := &profileRow{panel: p, icon: widget.NewIcon(nil), name: widget.NewLabel(""), note: widget.NewLabel("")}
+	r := &profileRow{panel: p, icon: widget.NewIcon(nil), name: widget.NewLabel(""), note: newSecondaryText(true)}
 	r.name.Truncation = fyne.TextTruncateEllipsis
-	r.note.Importance = widget.LowImportance
-	r.note.Truncation = fyne.TextTruncateEllipsis
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -320,14 +324,7 @@ func (r *profileRow) set(i int, p app.Profile) {
 	r.index, r.p = i, p
 	r.name.SetText(p.Name)
 	r.note.SetText(fmt.Sprintf("%s · %s:%d", p.Target, p.Protocol, p.Port()))
-	switch p.Protocol {
-	case app.ProfileRDP:
-		r.icon.SetResource(iconWindows)
-	case app.ProfileSSH:
-		r.icon.SetResource(iconLinux)
-	default:
-		r.icon.SetResource(theme.MailForwardIcon())
-	}
+	r.icon.SetResource(profileIcon(p.Protocol))
 }
 
 // Tapped selects the row.

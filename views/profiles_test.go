@@ -113,7 +113,7 @@ func TestSavedConnectionsActions(t *testing.T) {
 
 	// Delete it, after the confirmation.
 	test.Tap(tw.w.profiles.del)
-	test.Tap(button(t, tw.topOverlay(t), "OK"))
+	test.Tap(button(t, tw.topOverlay(t), "Delete"))
 	tw.idle()
 	if got := names(tw.savedProfiles(t)); !slices.Equal(got, []string{"IIS prod", "Web 1"}) {
 		t.Fatalf("after Delete, saved = %q", got)

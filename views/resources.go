@@ -13,10 +13,13 @@ var (
 	iconWindows = fyne.NewStaticResource("vm-windows.svg", icons.WindowsSVG)
 	iconLinux   = fyne.NewStaticResource("vm-linux.svg", icons.LinuxSVG)
 	iconStopped = fyne.NewStaticResource("vm-stopped.svg", icons.StoppedSVG)
-	iconError   = fyne.NewStaticResource("node-error.svg", icons.ErrorSVG)
-	iconProject = fyne.NewStaticResource("project.svg", icons.ProjectSVG)
-	iconZone    = fyne.NewStaticResource("zone.svg", icons.ZoneSVG)
-	iconApp     = fyne.NewStaticResource("iapdesk.png", icons.AppPNG)
+	// A stopped VM keeps its OS's icon, greyed and with a stop mark.
+	iconWindowsStopped = fyne.NewStaticResource("vm-windows-stopped.svg", icons.WindowsStoppedSVG)
+	iconLinuxStopped   = fyne.NewStaticResource("vm-linux-stopped.svg", icons.LinuxStoppedSVG)
+	iconError          = fyne.NewStaticResource("node-error.svg", icons.ErrorSVG)
+	iconProject        = fyne.NewStaticResource("project.svg", icons.ProjectSVG)
+	iconZone           = fyne.NewStaticResource("zone.svg", icons.ZoneSVG)
+	iconApp            = fyne.NewStaticResource("iapdesk.png", icons.AppPNG)
 )
 
 // nodeIcon picks a tree node's icon.
@@ -30,11 +33,18 @@ func nodeIcon(n app.Node) fyne.Resource {
 	case app.NodeZone:
 		return iconZone
 	case app.NodeInstance:
+		running := n.Instance.Running()
 		switch {
-		case !n.Instance.Running():
-			return iconStopped
-		case n.Instance.OS == app.OSWindows:
+		case n.Instance.OS == app.OSWindows && running:
 			return iconWindows
+		case n.Instance.OS == app.OSWindows:
+			return iconWindowsStopped
+		case n.Instance.OS == app.OSLinux && running:
+			return iconLinux
+		case n.Instance.OS == app.OSLinux:
+			return iconLinuxStopped
+		case !running:
+			return iconStopped
 		}
 		return iconLinux
 	}

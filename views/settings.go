@@ -102,7 +102,7 @@ func (e *settingsEditor) showGroups(groups ...string) {
 
 func (e *settingsEditor) newRow(f settings.Field) *settingRow {
 	r := &settingRow{field: f, source: widget.NewLabel("")}
-	r.source.Truncation = fyne.TextTruncateEllipsis
+	r.source.Wrapping = fyne.TextWrapWord // the whole source, on two lines if need be
 	r.reset = widget.NewButtonWithIcon("Reset to inherited", theme.ContentUndoIcon(), func() {
 		_ = e.own.ResetField(f.Key) // the key comes from app.Fields
 		e.refresh()
@@ -113,11 +113,24 @@ func (e *settingsEditor) newRow(f settings.Field) *settingRow {
 		r.check = widget.NewCheck("", func(on bool) { e.edit(r, strconv.FormatBool(on)) })
 		value = r.check
 	case f.Kind == settings.FieldChoice || len(f.Choices) > 0:
-		r.choice = widget.NewSelect(f.Choices, func(v string) { e.edit(r, v) })
+		shown := make([]string, len(f.Choices))
+		for i, c := range f.Choices {
+			shown[i] = choiceLabel(f, c)
+		}
+		r.choice = widget.NewSelect(shown, func(v string) { e.edit(r, choiceValue(f, v)) })
 		value = r.choice
 	default:
 		r.entry = widget.NewEntry()
-		r.entry.OnChanged = func(s string) { e.edit(r, s) }
+		if f.Zero != "" {
+			// 0 shows as what it means; emptying the entry sets 0.
+			r.entry.SetPlaceHolder(f.Zero)
+		}
+		r.entry.OnChanged = func(s string) {
+			if f.Zero != "" && s == "" {
+				s = "0"
+			}
+			e.edit(r, s)
+		}
 		value = r.entry
 	}
 	label := widget.NewLabel(f.Label)
@@ -126,7 +139,7 @@ func (e *settingsEditor) newRow(f settings.Field) *settingRow {
 	help.Wrapping = fyne.TextWrapWord
 	help.Importance = widget.LowImportance
 	help.SizeName = theme.SizeNameCaptionText
-	right := container.NewHBox(container.NewGridWrap(fyne.NewSize(250, r.reset.MinSize().Height), r.source), r.reset)
+	right := container.NewHBox(container.New(&widthLayout{width: 260}, r.source), r.reset)
 	line := container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(150, label.MinSize().Height), label), right, value)
 	r.box = container.NewVBox(line, help)
 	return r
@@ -156,7 +169,9 @@ func (e *settingsEditor) refresh() {
 		case r.check != nil:
 			r.check.SetChecked(row.Value == "true")
 		case r.choice != nil:
-			r.choice.SetSelected(row.Value)
+			r.choice.SetSelected(choiceLabel(r.field, row.Value))
+		case r.field.Zero != "" && row.Value == "0":
+			r.entry.SetText("") // the placeholder says what 0 means
 		default:
 			r.entry.SetText(row.Value)
 		}
@@ -180,6 +195,43 @@ func (e *settingsEditor) showSource(r *settingRow, row settings.Row) {
 	} else {
 		r.reset.Disable()
 	}
+}
+
+// choiceLabel is how a choice shows: what 0 means rather than 0.
+func choiceLabel(f settings.Field, v string) string {
+	if f.Zero != "" && v == "0" {
+		return f.Zero
+	}
+	return v
+}
+
+// choiceValue is the value of a choice's label (choiceLabel's inverse).
+func choiceValue(f settings.Field, label string) string {
+	if f.Zero != "" && label == f.Zero {
+		return "0"
+	}
+	return label
+}
+
+// widthLayout gives its one child a fixed width and the height its wrapped
+// text needs at that width.
+type widthLayout struct{ width float32 }
+
+// Layout gives the child all the space.
+func (l *widthLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+// MinSize is the width, and the child's height at that width.
+func (l *widthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	h := float32(0)
+	for _, o := range objs {
+		h = max(h, measureHeight(o, l.width))
+	}
+	return fyne.NewSize(l.width, h)
 }
 
 // sourceText says where a row's value comes from.
@@ -293,7 +345,7 @@ func (w *Window) showSettingsDialog(svc *Services, l settingsLevel, layers []set
 			return err
 		})
 	}, w.win)
-	d.Resize(fyne.NewSize(860, 640))
+	d.Resize(w.largeDialogSize()) // the settings get the dialog's space
 	d.Show()
 	w.openSettings = ed
 }

@@ -98,7 +98,7 @@ func TestSettingsDialogLevels(t *testing.T) {
 		wantPort   string
 		wantSource string
 	}{
-		{"project", settingsLevel{scope: settings.ProjectScope(linuxVM.Project)}, settings.SourceProject, "0", "default"},
+		{"project", settingsLevel{scope: settings.ProjectScope(linuxVM.Project)}, settings.SourceProject, "", "default"}, // 0: "any free port"
 		{"zone", settingsLevel{scope: settings.ZoneScope(linuxVM.Project, linuxVM.Zone)}, settings.SourceZone, "2200", "set here"},
 		{"profile", settingsLevel{profile: p}, settings.SourceProfile, "2200", "inherited from zone " + linuxVM.Zone},
 	}
@@ -110,6 +110,13 @@ func TestSettingsDialogLevels(t *testing.T) {
 			r := ed.rows["tunnel.localPort"]
 			if ed.level != tc.wantLevel || r.entry.Text != tc.wantPort || r.source.Text != tc.wantSource {
 				t.Errorf("%s: level %v shows local port %q from %q, want %v %q %q", tc.name, ed.level, r.entry.Text, r.source.Text, tc.wantLevel, tc.wantPort, tc.wantSource)
+			}
+			// 0 shows what it means, not a bare 0.
+			if r.entry.PlaceHolder != "any free port" {
+				t.Errorf("%s: local port placeholder = %q, want %q", tc.name, r.entry.PlaceHolder, "any free port")
+			}
+			if got := ed.rows["rdp.colorDepth"].choice.Selected; got != "automatic" {
+				t.Errorf("%s: colour depth shows %q, want %q", tc.name, got, "automatic")
 			}
 			test.Tap(button(t, tw.topOverlay(t), "Cancel"))
 		})

@@ -50,7 +50,7 @@ func newSignInScreen(w *Window) *signInScreen {
 func (s *signInScreen) reason(err error) {
 	s.problem.RemoveAll()
 	if err != nil {
-		s.problem.Add(userErrorView(err))
+		s.problem.Add(userErrorView(err, s.w.copyText))
 	}
 	s.problem.Refresh()
 }

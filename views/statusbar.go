@@ -20,7 +20,8 @@ type statusBar struct {
 	tunnels  *widget.Label
 	activity *widget.Activity
 	working  *widget.Label
-	jobs     []string // what is running, oldest first
+	network  *widget.Label // the device certificate, when there is one
+	jobs     []string      // what is running, oldest first
 	root     fyne.CanvasObject
 }
 
@@ -30,10 +31,12 @@ func newStatusBar(onAccount func()) *statusBar {
 		tunnels:  widget.NewLabel("No tunnels"),
 		activity: widget.NewActivity(),
 		working:  widget.NewLabel(""),
+		network:  widget.NewLabel(""),
 	}
 	s.account.Importance = widget.LowImportance
 	s.activity.Hide()
-	s.root = container.NewHBox(s.account, widget.NewSeparator(), s.tunnels, layout.NewSpacer(), s.working, s.activity)
+	s.network.Hide()
+	s.root = container.NewHBox(s.account, widget.NewSeparator(), s.tunnels, s.network, layout.NewSpacer(), s.working, s.activity)
 	return s
 }
 

@@ -56,10 +56,13 @@ func newToolbar(onAdd, onRefresh func(), onFilter func(func(*app.Filter))) *tool
 	return tb
 }
 
-// searchEntry is the filter box; F5 refreshes from it too, Escape clears it.
+// searchEntry is the filter box; F5 refreshes from it too, Escape clears it,
+// and Down, Tab and Enter lead to the tree (keyboard.go).
 type searchEntry struct {
 	widget.Entry
+	searchKeys
 	refresh func()
+	shift   bool // Shift is held (Shift+Tab)
 }
 
 func newSearchEntry(refresh func()) *searchEntry {
@@ -68,8 +71,11 @@ func newSearchEntry(refresh func()) *searchEntry {
 	return e
 }
 
-// TypedKey adds F5 and Escape to the entry's keys.
+// TypedKey adds F5, Escape, Down, Tab and Enter to the entry's keys.
 func (e *searchEntry) TypedKey(ev *fyne.KeyEvent) {
+	if e.searchKey(ev) {
+		return
+	}
 	switch ev.Name {
 	case fyne.KeyF5:
 		e.refresh()
@@ -78,4 +84,16 @@ func (e *searchEntry) TypedKey(ev *fyne.KeyEvent) {
 	default:
 		e.Entry.TypedKey(ev)
 	}
+}
+
+// setFilter shows f in the controls (restoring the last run's filter); each
+// control's change reaches the explorer as when the user makes it.
+func (tb *toolbar) setFilter(f app.Filter) {
+	tb.search.SetText(f.Text)
+	for i, c := range osChoices {
+		if c.os == f.OS {
+			tb.os.SetSelectedIndex(i)
+		}
+	}
+	tb.running.SetChecked(f.RunningOnly)
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
@@ -29,6 +30,10 @@ type explorerTree struct {
 	selected  app.NodeID
 	filtering bool                    // all branches are open while a filter is on
 	rows      map[app.NodeID]*nodeRow // the row showing each visible node
+	// toSearch moves the keyboard focus to the search box, typing the rune
+	// into it unless it is 0 (keyboard.go).
+	toSearch func(r rune)
+	shift    bool // Shift is held (Shift+F10)
 }
 
 func newExplorerTree(act treeActions) *explorerTree {
@@ -110,13 +115,33 @@ func (t *explorerTree) node() (app.Node, bool) {
 	return t.inv.Node(t.selected)
 }
 
-// TypedKey adds Enter (connect to the selected VM, or open a branch) and F5
-// (refresh) to the tree's arrow keys.
+// TypedKey: the arrows move the selection (and open and close branches),
+// Enter connects to the selected VM (or opens a branch), the Menu key and
+// Shift+F10 open the context menu, Escape goes to the search box, F5
+// refreshes (keyboard.go).
 func (t *explorerTree) TypedKey(ev *fyne.KeyEvent) {
 	switch ev.Name {
 	case fyne.KeyReturn, fyne.KeyEnter:
 		if n, ok := t.node(); ok {
 			t.activate(n)
+		}
+	case fyne.KeyDown:
+		t.moveSelection(1)
+	case fyne.KeyUp:
+		t.moveSelection(-1)
+	case fyne.KeyRight:
+		t.right()
+	case fyne.KeyLeft:
+		t.left()
+	case desktop.KeyMenu:
+		t.openMenu()
+	case fyne.KeyF10:
+		if t.shift {
+			t.openMenu()
+		}
+	case fyne.KeyEscape:
+		if t.toSearch != nil {
+			t.toSearch(0)
 		}
 	case fyne.KeyF5:
 		t.act.refresh()

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
@@ -60,13 +62,12 @@ func TestTreeListsWhatGCETestServes(t *testing.T) {
 			for _, in := range ins {
 				ref.Name = in.Name
 				row := tw.row(t, app.InstanceNode(ref))
-				wantIcon := iconLinux
-				switch {
-				case in.Status != "" && in.Status != "RUNNING":
-					wantIcon = iconStopped
-				case in.OS == gcetest.Windows:
-					wantIcon = iconWindows
-				}
+				// A stopped VM keeps its OS's icon, with a stop mark.
+				stopped := in.Status != "" && in.Status != "RUNNING"
+				wantIcon := map[[2]bool]fyne.Resource{
+					{false, false}: iconLinux, {false, true}: iconLinuxStopped,
+					{true, false}: iconWindows, {true, true}: iconWindowsStopped,
+				}[[2]bool{in.OS == gcetest.Windows, stopped}]
 				if row.label.Text != in.Name || row.icon.Resource != wantIcon {
 					t.Errorf("row of %s = %q with icon %s, want %q with %s", ref, row.label.Text, row.icon.Resource.Name(), in.Name, wantIcon.Name())
 				}
@@ -167,9 +168,10 @@ func TestErroringProjectShowsItsMessage(t *testing.T) {
 		t.Fatalf("the explorer has no error for acme-legacy-erp: %+v", p)
 	}
 	row := tw.row(t, id)
-	if row.note.Text != p.Err.What || row.note.Importance != widget.DangerImportance || row.icon.Resource != iconError {
-		t.Errorf("row note = %q (importance %v, icon %s), want %q in danger colours with the error icon",
-			row.note.Text, row.note.Importance, row.icon.Resource.Name(), p.Err.What)
+	colour := row.note.Segments[0].(*widget.TextSegment).Style.ColorName
+	if row.note.Text() != p.Err.What || colour != theme.ColorNameError || row.icon.Resource != iconError {
+		t.Errorf("row note = %q (colour %v, icon %s), want %q in the error colour with the error icon",
+			row.note.Text(), colour, row.icon.Resource.Name(), p.Err.What)
 	}
 	if !strings.Contains(p.Err.What, "acme-legacy-erp") {
 		t.Errorf("error What = %q, want it to name the project", p.Err.What)

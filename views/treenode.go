@@ -3,6 +3,7 @@ package views
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
@@ -18,7 +19,7 @@ type nodeRow struct {
 	node  app.Node
 	icon  *widget.Icon
 	label *widget.Label
-	note  *widget.Label
+	note  secondaryText
 }
 
 var (
@@ -28,7 +29,7 @@ var (
 )
 
 func newNodeRow(t *explorerTree) *nodeRow {
-	r := &nodeRow{tree: t, icon: widget.NewIcon(nil), label: widget.NewLabel(""), note: widget.NewLabel("")}
+	r := &nodeRow{tree: t, icon: widget.NewIcon(nil), label: widget.NewLabel(""), note: newSecondaryText(false)}
 	r.label.Truncation = fyne.TextTruncateEllipsis
 	r.ExtendBaseWidget(r)
 	return r
@@ -48,25 +49,31 @@ func (r *nodeRow) set(n app.Node) {
 	r.tree.rows[n.ID] = r
 	r.icon.SetResource(nodeIcon(n))
 	r.label.SetText(n.Label)
-	note, imp := nodeNote(n)
-	r.note.Importance = imp
+	note, colour := nodeNote(n)
+	seg := r.note.Segments[0].(*widget.TextSegment)
+	if seg.Style.ColorName != colour {
+		seg.Style.ColorName = colour
+		r.note.Refresh()
+	}
 	r.note.SetText(note)
 }
 
-// nodeNote is the short text after a node's label.
-func nodeNote(n app.Node) (string, widget.Importance) {
+// nodeNote is the short text after a node's label, and its colour:
+// secondary text, legible on a selected row too; a project's error in the
+// error colour.
+func nodeNote(n app.Node) (string, fyne.ThemeColorName) {
 	switch n.Kind {
 	case app.NodeProject:
 		if n.Err != nil {
-			return n.Err.What, widget.DangerImportance
+			return n.Err.What, theme.ColorNameError
 		}
 	case app.NodeInstance:
 		if !n.Instance.Running() {
-			return n.Instance.Status, widget.LowImportance
+			return n.Instance.Status, colorNameSecondary
 		}
-		return n.Instance.InternalIP, widget.LowImportance
+		return n.Instance.InternalIP, colorNameSecondary
 	}
-	return "", widget.LowImportance
+	return "", colorNameSecondary
 }
 
 // Tapped selects the row's node, as the tree's own rows do.

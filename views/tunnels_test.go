@@ -48,11 +48,15 @@ func TestFormatDuration(t *testing.T) {
 	}
 }
 
-// TestTunnelsPanel: each open tunnel's VM, ports, counters, age and status
-// (a failed one with app's reason), the count in the status bar, and Close
-// reaching app's Tunnels off the UI thread.
+// TestTunnelsPanel: the panel takes no space without tunnels; each tunnel
+// shows its VM, ports, counters, rate, age and state (connecting, open,
+// reconnecting with the attempt, failed with app's reason), the count is in
+// the status bar, and Close reaches app's Tunnels off the UI thread.
 func TestTunnelsPanel(t *testing.T) {
 	tw := newTestWorld(t)
+	if tw.w.center.Objects[0] != tw.w.split {
+		t.Errorf("without tunnels the window shows %T, want the explorer split alone (no tunnels panel)", tw.w.center.Objects[0])
+	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tw.w.tunnels.now = func() time.Time { return now }
 	a := app.TunnelInfo{Key: app.TunnelKey{Ref: linuxVM, Port: 22}, LocalAddr: "127.0.0.1:40001", LocalPort: 40001,
@@ -60,23 +64,48 @@ func TestTunnelsPanel(t *testing.T) {
 	b := app.TunnelInfo{Key: app.TunnelKey{Ref: windowsVM, Port: 3389}, LocalAddr: "127.0.0.1:40002", LocalPort: 40002,
 		Started: now.Add(-2 * time.Hour), BytesUp: 10, BytesDown: 0,
 		State: app.TunnelFailed, Reason: &app.UserError{What: "Cannot connect", Why: "the tunnel was interrupted and could not be resumed"}}
-	tw.tunnels.list = []app.TunnelInfo{a, b}
+	c := app.TunnelInfo{Key: app.TunnelKey{Ref: linuxVM, Port: 80}, LocalAddr: "127.0.0.1:40003", LocalPort: 40003,
+		Started: now.Add(-time.Minute), State: app.TunnelReconnecting, Attempt: 3}
+	d := app.TunnelInfo{Key: app.TunnelKey{Ref: windowsVM, Port: 5985}, State: app.TunnelConnecting}
+	tw.tunnels.list = []app.TunnelInfo{a, b, c, d}
 	tw.w.tunnelsChanged()
+	if tw.w.center.Objects[0] != tw.w.vsplit {
+		t.Errorf("with tunnels the window shows %T, want the split with the tunnels panel", tw.w.center.Objects[0])
+	}
 
-	if got := tw.w.status.tunnels.Text; got != "2 tunnels" {
-		t.Errorf("status bar = %q, want %q", got, "2 tunnels")
+	if got := tw.w.status.tunnels.Text; got != "4 tunnels" {
+		t.Errorf("status bar = %q, want %q", got, "4 tunnels")
+	}
+	want := map[app.TunnelInfo][]string{
+		a: {"web-prod-01", "22", "127.0.0.1:40001", "2.0 KiB", "5.0 MiB", "1:15", "Open"},
+		b: {"iis-prod-01", "3389", "127.0.0.1:40002", "10 B", "0 B", "2:00:00", "Failed — the tunnel was interrupted and could not be resumed"},
+		c: {"web-prod-01", "80", "127.0.0.1:40003", "0 B", "0 B", "1:00", "Reconnecting — attempt 3"},
+		d: {"iis-prod-01", "5985", "", "", "", "", "Connecting…"},
 	}
 	got := texts(tw.w.tunnels.list)
-	for _, want := range append(tunnelCells(a, now), tunnelCells(b, now)...) {
-		if !slices.Contains(got, want) {
-			t.Errorf("tunnels panel texts = %q, want %q among them", got, want)
+	for _, ti := range []app.TunnelInfo{a, b, c, d} {
+		cells := tunnelCells(ti, tw.w.tunnels.rates[ti.Key], now)
+		if !slices.Equal(cells, want[ti]) {
+			t.Errorf("tunnelCells(%v) = %q, want %q", ti.Key, cells, want[ti])
+		}
+		if !slices.Contains(got, want[ti][len(want[ti])-1]) {
+			t.Errorf("tunnels panel texts = %q, want %q among them", got, want[ti][len(want[ti])-1])
 		}
 	}
-	if want := []string{"web-prod-01", "22", "127.0.0.1:40001", "2.0 KiB", "5.0 MiB", "1:15", "Open"}; !slices.Equal(tunnelCells(a, now), want) {
-		t.Errorf("tunnelCells(a) = %q, want %q", tunnelCells(a, now), want)
+
+	// Two seconds and 200 KiB down later, the rates show beside the
+	// totals.
+	now = now.Add(2 * time.Second)
+	a.BytesDown += 200 << 10
+	a.BytesUp += 1 << 10
+	tw.tunnels.list = []app.TunnelInfo{a, b}
+	tw.w.tunnelsChanged()
+	cells := tunnelCells(a, tw.w.tunnels.rates[a.Key], now)
+	if got, want := cells[3:5], []string{"3.0 KiB · 0.5 KiB/s", "5.2 MiB · 100.0 KiB/s"}; !slices.Equal(got, want) {
+		t.Errorf("sent, received after 2 s = %q, want %q", got, want)
 	}
-	if got, want := tunnelCells(b, now)[6], "Failed: the tunnel was interrupted and could not be resumed"; got != want {
-		t.Errorf("tunnelCells(failed)[status] = %q, want %q", got, want)
+	if _, ok := tw.w.tunnels.rates[c.Key]; ok {
+		t.Error("the rate meter of a closed tunnel is kept")
 	}
 
 	// Close does not block the UI thread while the tunnel closes.
@@ -109,5 +138,10 @@ func TestTunnelsPanel(t *testing.T) {
 	}
 	if got := tw.w.status.tunnels.Text; got != "1 tunnel" {
 		t.Errorf("after Close, status bar = %q, want %q", got, "1 tunnel")
+	}
+	tw.tunnels.list = nil
+	tw.w.tunnelsChanged()
+	if tw.w.center.Objects[0] != tw.w.split {
+		t.Error("after the last tunnel closed the tunnels panel still takes space")
 	}
 }

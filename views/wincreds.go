@@ -1,6 +1,7 @@
 package views
 
 import (
+	"cmp"
 	"context"
 	"errors"
 
@@ -12,19 +13,39 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"iapdesk/app"
+	"iapdesk/app/settings"
 )
 
 // showGenerateCredentials is "Generate Windows credentials…" on a Windows
 // VM (profileID "") or on a saved RDP connection: ask for the user name,
-// generate the password through the VM's guest agent while showing
-// progress (cancellable), then show the password once. UI thread.
+// pre-filled with the rdp.username the connection resolves to (inherited
+// from its project, zone, VM or profile), else the local user's; generate
+// the password through the VM's guest agent while showing progress
+// (cancellable), then show the password once. UI thread.
 func (w *Window) showGenerateCredentials(ref app.InstanceRef, profileID string) {
 	svc := w.svc
 	if svc == nil || svc.WindowsCredentials == nil {
 		return
 	}
+	if svc.Profiles == nil {
+		w.askGenerateCredentials(svc, ref, profileID, app.LocalUsername())
+		return
+	}
+	w.run("Reading the settings of "+ref.Name, func(ctx context.Context) error {
+		layers, err := svc.Profiles.Layers(ctx, ref, profileID)
+		if err != nil {
+			return err
+		}
+		user := cmp.Or(settings.Resolve(layers...).Settings.RDP.Username.Value(), app.LocalUsername())
+		w.do(func() { w.askGenerateCredentials(svc, ref, profileID, user) })
+		return nil
+	})
+}
+
+// askGenerateCredentials asks for the user name, pre-filled with username.
+func (w *Window) askGenerateCredentials(svc *Services, ref app.InstanceRef, profileID, username string) {
 	user := widget.NewEntry()
-	user.SetText(app.LocalUsername()) // the local user name
+	user.SetText(username)
 	user.Validator = func(s string) error {
 		if err := app.ValidateWindowsUsername(s, ref.Name); err != nil {
 			return errors.New(capitalise(app.AsUserError(err).Why))
@@ -55,7 +76,8 @@ func (w *Window) generateCredentials(svc *Services, req app.WindowsCredentialReq
 	msg.Wrapping = fyne.TextWrapWord
 	stop := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), cancel)
 	progress := dialog.NewCustomWithoutButtons("Generating Windows credentials",
-		container.NewVBox(msg, widget.NewProgressBarInfinite(), container.NewHBox(layout.NewSpacer(), stop)), w.win)
+		container.NewVBox(msg, widget.NewProgressBarInfinite()), w.win)
+	progress.SetButtons([]fyne.CanvasObject{stop}) // where every dialog has its buttons
 	progress.Resize(fyne.NewSize(440, 180))
 	progress.Show()
 	w.job("Generating Windows credentials for "+req.Instance.Name, func(context.Context) {

@@ -12,6 +12,7 @@ import (
 
 	"iapdesk/app"
 	"iapdesk/app/gcetest"
+	"iapdesk/app/settings"
 )
 
 // canvasTexts collects the labels of the window's content and overlays.
@@ -59,6 +60,7 @@ func TestGenerateCredentialsDialog(t *testing.T) {
 			tw.expand(windowsVM)
 			test.TapSecondary(tw.row(t, app.InstanceNode(windowsVM)))
 			tw.tapMenuItem(t, tw.w.instanceMenu(tw.instance(t, windowsVM)), "Generate Windows credentials…")
+			tw.idle() // the settings load first
 			form := tw.topOverlay(t)
 			user := entryIn(t, form)
 			if user.Text != app.LocalUsername() {
@@ -123,5 +125,21 @@ func TestGenerateCredentialsCancel(t *testing.T) {
 	tw.idle()
 	if o := tw.w.win.Canvas().Overlays().Top(); o != nil {
 		t.Errorf("after Cancel an overlay is shown: %q", texts(o))
+	}
+}
+
+// TestGenerateCredentialsPrefillsInheritedUser: the user name the dialog
+// offers is the rdp.username setting the VM inherits (here from its
+// project), not the local OS user's.
+func TestGenerateCredentialsPrefillsInheritedUser(t *testing.T) {
+	tw := newSavedWorld(t)
+	s := settings.Settings{RDP: settings.RDPSettings{Username: settings.Some("projadmin")}}
+	if err := tw.profiles.SaveSettings(context.Background(), settings.ProjectScope(windowsVM.Project), s); err != nil {
+		t.Fatal(err)
+	}
+	tw.w.showGenerateCredentials(windowsVM, "")
+	tw.idle()
+	if user := entryIn(t, tw.topOverlay(t)); user.Text != "projadmin" {
+		t.Errorf("user name = %q, want %q inherited from project %s", user.Text, "projadmin", windowsVM.Project)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -42,6 +43,16 @@ type Config struct {
 	// TickInterval is how often the tunnels panel's counters update while
 	// a tunnel is open; 0 means every second, negative never.
 	TickInterval time.Duration
+	// State keeps the window's size, splits, tab, filter and expanded
+	// projects between starts (desk.Desk.WindowState); nil starts as new
+	// every time.
+	State WindowStateStore
+	// Preferences are Settings → Access and network (the device
+	// certificate, the proxy); nil hides the menu item.
+	Preferences PreferencesEditor
+	// NoTray keeps iapdesk out of the system tray even where App has one
+	// (platform.SystemTrayAvailable false: no D-Bus session bus).
+	NoTray bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -64,8 +75,11 @@ type Window struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	jobs   sync.WaitGroup // one-shot background work (job, run)
+	extras beyond         // ssh config, gateway, system tray (beyond.go, tray.go)
 	loops  sync.WaitGroup // long-running: tunnels ticker, serial readers, script
 	closer sync.WaitGroup // the shutdown after the window is closed
+	// runEnded is set when App.Run has returned.
+	runEnded atomic.Bool
 
 	// mu guards closable (read by shutdown, off the UI thread) and
 	// scriptErr (written by the script).
@@ -85,9 +99,15 @@ type Window struct {
 	toolbar  *toolbar
 	tabs     *container.AppTabs // Projects, Saved connections
 	tree     *explorerTree
+	noMatch  *noMatchNote // over the tree when the filter matches no VM
 	profiles *profilesPanel
 	detail   *detailPane
+	sessions *sessionTabs // the details and the terminal tabs, right of the explorer
 	tunnels  *tunnelsPanel
+	split    *container.Split // left pane | detail pane
+	vsplit   *container.Split // split above, tunnels panel below
+	center   *fyne.Container  // split alone, or vsplit while a tunnel is listed
+	restored app.WindowState  // loaded from Config.State at start
 	status   *statusBar
 	signin   *signInScreen
 	body     *fyne.Container // holds explorer, sign-in screen or progress
@@ -98,6 +118,12 @@ type Window struct {
 	loaded     chan struct{}
 	loadedOnce sync.Once
 	linkOpened bool // Config.Link was opened
+	// quitting is the quit confirmation while it is shown (tests answer
+	// it).
+	quitting *dialog.ConfirmDialog
+	// explorerRestored is set once the last run's filter and expanded
+	// projects have been given to the explorer.
+	explorerRestored bool
 	// The editors of the settings and profile dialogs opened last (tests
 	// drive them).
 	openSettings *settingsEditor
@@ -133,6 +159,8 @@ func New(cfg Config) (w *Window, err error) {
 	}
 	w.win.SetIcon(iconApp)
 	w.win.SetMaster()
+	useAppTheme(cfg.App)
+	w.restored = w.loadState()
 	w.toolbar = newToolbar(w.showAddProject, w.refresh, w.changeFilter)
 	w.tree = newExplorerTree(treeActions{
 		selected: w.selected,
@@ -146,26 +174,35 @@ func New(cfg Config) (w *Window, err error) {
 	w.status = newStatusBar(w.showAccountMenu)
 	w.signin = newSignInScreen(w)
 	w.profiles = newProfilesPanel(w)
+	w.noMatch = newNoMatchNote(w.clearFilter)
 	w.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon("Projects", iconProject, w.tree),
+		container.NewTabItemWithIcon("Projects", iconProject, container.NewStack(w.tree, w.noMatch.root)),
 		container.NewTabItemWithIcon("Saved connections", theme.StorageIcon(), w.profiles.root),
 	)
+	w.tabs.OnSelected = func(*container.TabItem) { w.tabChanged() }
 
-	treeDetail := container.NewHSplit(w.tabs, w.detail.root)
-	treeDetail.Offset = 0.55
-	main := container.NewVSplit(treeDetail, w.tunnels.root)
-	main.Offset = 0.78
-	w.explore = container.NewBorder(container.NewVBox(w.toolbar.root, widget.NewSeparator()), nil, nil, nil, main)
+	w.sessions = newSessionTabs(w, w.detail.root)
+	w.split = container.NewHSplit(w.tabs, w.sessions.root)
+	w.split.Offset = 0.55
+	w.vsplit = container.NewVSplit(w.split, w.tunnels.root)
+	w.vsplit.Offset = 0.78
+	// The tunnels panel takes no space until a tunnel is listed
+	// (tunnelsChanged).
+	w.center = container.NewStack(w.split)
+	w.explore = container.NewBorder(container.NewVBox(w.toolbar.root, widget.NewSeparator()), nil, nil, nil, w.center)
 	w.body = container.NewStack()
 	w.win.SetContent(container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), w.status.root), nil, nil, w.body))
 	w.win.SetMainMenu(w.mainMenu())
+	w.setupTray()
 	w.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		if ev.Name == fyne.KeyF5 {
 			w.refresh()
 		}
 	})
-	w.win.SetCloseIntercept(w.requestClose)
+	w.wireKeyboard()
+	w.win.SetCloseIntercept(w.quit)
 	w.win.Resize(fyne.NewSize(1120, 760))
+	w.applyState(w.restored)
 	cfg.Hub.attach(w)
 	return w, nil
 }
@@ -193,6 +230,7 @@ func (w *Window) ShowAndRun(ctx context.Context) error {
 		w.runScript(*w.cfg.Script)
 	}
 	w.cfg.App.Run()
+	w.runEnded.Store(true)
 	w.shutdown()
 	w.closer.Wait()
 	w.mu.Lock()
@@ -208,12 +246,29 @@ func (w *Window) requestClose() {
 		return
 	}
 	w.closing = true
+	st := w.currentState()
 	w.cancel()
 	w.win.Hide()
 	w.closer.Go(func() {
+		w.saveState(st)
 		w.shutdown()
-		w.do(w.cfg.App.Quit)
+		if !w.runEnded.Load() {
+			w.do(w.quitApp)
+		}
 	})
+}
+
+// quitApp is App.Quit for a close that finishes off the UI thread. Fyne
+// quits on SIGINT and SIGTERM by itself, and once its loop has stopped
+// fyne.Do runs functions at once on the caller's goroutine, where
+// App.Quit panics in GLFW: then there is nothing left to quit.
+func (w *Window) quitApp() {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Debug("the window had already stopped", "panic", r)
+		}
+	}()
+	w.cfg.App.Quit()
 }
 
 // shutdown cancels and waits for background work, then closes the
@@ -294,9 +349,12 @@ func (w *Window) explorerChanged() {
 		return
 	}
 	inv, st := svc.Explorer.Inventory(), svc.Explorer.TreeState()
-	w.tree.show(inv, st, !svc.Explorer.Filter().IsZero())
+	f := svc.Explorer.Filter()
+	w.tree.show(inv, st, !f.IsZero())
+	w.noMatch.show(f, len(inv.Projects) == 0 && !f.IsZero() && len(svc.Explorer.Unfiltered().Projects) > 0)
 	n, _ := w.tree.node()
 	w.detail.show(n)
+	w.sshConfigFollow()
 }
 
 // tunnelsChanged shows the open tunnels.
@@ -306,7 +364,12 @@ func (w *Window) tunnelsChanged() {
 		rows = w.svc.Tunnels.List()
 	}
 	w.tunnels.set(rows)
+	w.trayChanged(rows)
 	w.status.setTunnels(len(rows))
+	if w.svc != nil {
+		w.status.setNetwork(w.svc.Network)
+	}
+	w.showTunnelsPanel(len(rows) > 0)
 }
 
 // tick updates the tunnel counters while any tunnel is open.
