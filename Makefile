@@ -25,7 +25,10 @@ ACTIONLINT_VERSION  := v1.7.12
 PKGS_BUILD := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
               libxinerama-dev libxi-dev libxxf86vm-dev
 PKGS_GUI   := xvfb xauth x11-utils xdotool imagemagick libgl1-mesa-dri xterm
-PKGS_SSH   := openssh-server openssh-client
+PKGS_SSH   := openssh-server openssh-client vim procps
+# iapdesk gateway's and ssh-config's end-to-end tests: curl through the
+# gateway, rsync through the generated ssh config.
+PKGS_NET   := curl rsync
 PKGS_KEYS  := gnome-keyring dbus libsecret-tools
 PKGS_RDP   := freerdp2-x11 freerdp2-shadow-x11
 PKGS_WEB   := chromium
@@ -33,7 +36,7 @@ PKGS_PKG   := gcc-mingw-w64-x86-64 appstream desktop-file-utils xz-utils dpkg-de
 # Wine 8.0 runs the Windows build in make test (packaging/wine); wine64 alone
 # has no `wine` command, the wine package adds it (and wineboot, wineserver).
 PKGS_WINE  := wine64 wine
-PKGS_TEST  := $(PKGS_BUILD) $(PKGS_GUI) $(PKGS_SSH) $(PKGS_KEYS) $(PKGS_RDP) $(PKGS_WEB) $(PKGS_PKG) $(PKGS_WINE)
+PKGS_TEST  := $(PKGS_BUILD) $(PKGS_GUI) $(PKGS_SSH) $(PKGS_NET) $(PKGS_KEYS) $(PKGS_RDP) $(PKGS_WEB) $(PKGS_PKG) $(PKGS_WINE)
 # The demo: Fyne build packages, an SSH server for the Linux VMs (the system
 # sshd on a loopback port), a terminal to run ssh in, and FreeRDP (client +
 # shadow server) for the Windows VMs' RDP.
@@ -108,10 +111,14 @@ FUZZMINRATE      ?= 200
 FUZZCACHE        ?= fresh
 FUZZ_TARGETS := ./tunnel/:FuzzDecodeFrame \
                 ./auth/:FuzzEmailFromIDToken ./auth/:FuzzFileTokenSource ./auth/:FuzzLoadAccounts \
+                ./auth/:FuzzParseCertificateConfig ./auth/:FuzzParseSecureConnectMetadata \
+                ./platform/proxy/:FuzzParsePACResult ./platform/proxy/:FuzzParseAddress \
                 ./platform/:FuzzSSHConfigQuote ./platform/:FuzzExpandTemplate ./platform/:FuzzParseProcNetTCP \
                 ./app/gcetest/:FuzzParseFilter ./app/gcetest/:FuzzParseFieldMask ./app/gcetest/:FuzzParseCRMFilter \
                 ./internal/gcename/:FuzzParseResource ./app/:FuzzParseProfiles ./app/:FuzzParseIAPRDPURL ./app/:FuzzDecodeDocument \
-                ./app/:FuzzParseLocalHostPort ./app/gce/:FuzzReplyScanner ./app/gce/:FuzzAddSSHKey ./app/:FuzzTerminalSafe
+                ./app/:FuzzParseLocalHostPort ./app/gce/:FuzzReplyScanner ./app/gce/:FuzzAddSSHKey ./app/:FuzzTerminalSafe \
+                ./internal/proxyreq/:FuzzRead \
+                ./internal/cli/:FuzzParseSCPOperand
 fuzz:
 	@found=$$(grep -rEo --include='*_test.go' --exclude-dir=testdata '^func Fuzz[A-Za-z0-9_]*' . \
 	  | sed -E 's|^(.*/)[^/]*:func (Fuzz.*)$$|\1:\2|' | LC_ALL=C sort); \
@@ -176,18 +183,18 @@ demo: build
 	@[ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || { echo "make demo opens a window: run it in a desktop session (make screenshot runs the demo under Xvfb instead)" >&2; exit 1; }
 	./build/iapdesk --demo
 
-# docs/screenshot.png (shown in the README): the demo under Xvfb with the
-# tree expanded and a context menu open. TestE2EDemoWindow drives it
-# (iapdesk --demo --demo-script=screenshot) and grabs the window.
+# The README's pictures in docs/: the demo under Xvfb with the tree expanded
+# and a context menu open (screenshot.png), a search without a match, the
+# Saved connections tab and a tunnel reconnecting. TestE2EDemoWindow drives
+# it (iapdesk --demo --demo-script=MODE) and grabs the window.
 screenshot: deps-demo
 	$(call apt_install,xvfb xauth x11-utils xdotool imagemagick libgl1-mesa-dri)
 	@mkdir -p build docs
-	CI=1 IAPDESK_SCREENSHOT=$(CURDIR)/build/screenshot.png $(GO) test -count=1 -run '^TestE2EDemoWindow$$' .
-	cp build/screenshot.png docs/screenshot.png
-	@echo "wrote build/screenshot.png and docs/screenshot.png"
+	CI=1 IAPDESK_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run '^TestE2EDemoWindow$$' .
+	@echo "wrote docs/screenshot*.png"
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./tunnel/ ./platform/ ./auth/ ./app/
+	$(GO) test -run '^$$' -bench . -benchmem ./tunnel/ ./platform/ ./auth/ ./app/ ./views/terminal/
 
 clean:
 	rm -rf build
