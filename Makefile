@@ -42,7 +42,7 @@ PKGS_TEST  := $(PKGS_BUILD) $(PKGS_GUI) $(PKGS_SSH) $(PKGS_NET) $(PKGS_KEYS) $(P
 # shadow server) for the Windows VMs' RDP.
 PKGS_DEMO  := $(PKGS_BUILD) $(PKGS_SSH) xterm $(PKGS_RDP)
 
-.PHONY: all build test vet staticcheck actionlint deps deps-demo fuzz bench demo screenshot clean version test-windows test-wine
+.PHONY: all build test vet staticcheck actionlint deps deps-demo fuzz bench demo screenshot screenshot-tray clean version test-windows test-wine
 
 all: build
 
@@ -192,6 +192,12 @@ screenshot: deps-demo
 	@mkdir -p build docs
 	CI=1 IAPDESK_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run '^TestE2EDemoWindow$$' .
 	@echo "wrote docs/screenshot*.png"
+
+# The tray menu (docs/screenshot-tray.png): the demo's StatusNotifierItem in
+# xfce4-panel's Status Tray, under Xvfb and a private D-Bus session bus.
+screenshot-tray: build
+	@mkdir -p docs
+	packaging/screenshot-tray.sh docs/screenshot-tray.png build/iapdesk
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./tunnel/ ./platform/ ./auth/ ./app/ ./views/terminal/

@@ -63,13 +63,22 @@ type beyond struct {
 	// closeChoice is the kept answer to "keep running in the tray?".
 	closeChoice app.CloseChoice
 	choiceRead  bool
+	// trayItem is File → "Keep running in the tray when closed", nil
+	// where there is no tray.
+	trayItem *fyne.MenuItem
 }
 
 // fileMenuItems are File's items for the ssh config and the gateway.
 func (w *Window) fileMenuItems() []*fyne.MenuItem {
 	sshCfg := fyne.NewMenuItemWithIcon("Write ssh config…", theme.DocumentSaveIcon(), w.writeSSHConfig)
 	w.extras.gatewayItem = fyne.NewMenuItem("Gateway on "+app.DefaultGatewayAddr, w.toggleGateway)
-	return []*fyne.MenuItem{sshCfg, w.extras.gatewayItem}
+	items := []*fyne.MenuItem{sshCfg, w.extras.gatewayItem}
+	if w.extras.tray != nil {
+		w.extras.trayItem = fyne.NewMenuItem("Keep running in the tray when closed", w.toggleCloseToTray)
+		w.extras.trayItem.Checked = w.extras.closeChoice == app.CloseToTray
+		items = append(items, w.extras.trayItem)
+	}
+	return items
 }
 
 // writeSSHConfig is File → Write ssh config…: ~/.ssh/iapdesk.config for

@@ -49,6 +49,61 @@ func TestQuitAsksFirst(t *testing.T) {
 	}
 }
 
+// TestQuitKeys: the questions asked before closing answer to the
+// keyboard, as Fyne's dialogs do not: Escape stays, Enter quits; with a
+// tray, the first close's question takes the same keys (Escape keeps
+// iapdesk in the tray). A second close while one is shown asks nothing
+// more.
+func TestQuitKeys(t *testing.T) {
+	press := func(tw *testWorld, k fyne.KeyName) {
+		tw.w.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: k})
+		tw.idle()
+	}
+	tunnel := []app.TunnelInfo{{Key: app.TunnelKey{Ref: linuxVM, Port: 22}, LocalAddr: "127.0.0.1:40001"}}
+
+	tw := newTestWorld(t)
+	tw.tunnels.list = tunnel
+	tw.w.quit()
+	first := tw.topOverlay(t)
+	tw.w.quit()
+	if again := tw.topOverlay(t); again != first {
+		t.Error("a second close while the question is shown asked again")
+	}
+	press(tw, fyne.KeyEscape)
+	if tw.w.closing || tw.w.quitting != nil {
+		t.Fatalf("Escape: closing %v, question still open %v; want neither", tw.w.closing, tw.w.quitting != nil)
+	}
+	tw.w.quit()
+	press(tw, fyne.KeyReturn)
+	if !tw.w.closing {
+		t.Error("Enter in the quit question did not close the window")
+	}
+
+	for _, tc := range []struct {
+		key       fyne.KeyName
+		wantClose bool
+		wantKept  app.CloseChoice
+	}{
+		{fyne.KeyEscape, false, app.CloseToTray},
+		{fyne.KeyReturn, true, app.CloseQuits},
+	} {
+		store := &memChoice{}
+		tw := newTestWorldWith(t, Config{}, func(tw *testWorld) { tw.svc.Tray = store })
+		tw.w.extras.tray = &fakeTray{}
+		tw.tunnels.list = tunnel
+		tw.w.tunnelsChanged()
+		tw.idle()
+		tw.w.quit()
+		if got := strings.Join(texts(tw.topOverlay(t)), "\n"); !strings.Contains(got, "Keep iapdesk running?") {
+			t.Fatalf("first close with a tray asked %q, want the tray question", got)
+		}
+		press(tw, tc.key)
+		if c, _ := store.Load(context.Background()); tw.w.closing != tc.wantClose || c != tc.wantKept {
+			t.Errorf("%s in the tray question: closing %v, kept %q; want %v, %q", tc.key, tw.w.closing, c, tc.wantClose, tc.wantKept)
+		}
+	}
+}
+
 // TestNoMatchNote: a filter that matches no VM hides every project and
 // says so, naming the search; "Clear filter" brings every VM back.
 func TestNoMatchNote(t *testing.T) {

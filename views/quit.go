@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"log/slog"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -26,7 +27,7 @@ var _ SessionLister = (*app.Connector)(nil)
 // otherwise it closes at once. (The end of ShowAndRun's ctx, a signal,
 // closes without asking: requestClose.)
 func (w *Window) quit() {
-	if w.closing || w.keepInTray() {
+	if w.closing || w.quitting != nil || w.keepInTray() {
 		return
 	}
 	live := w.liveItems()
@@ -41,6 +42,7 @@ func (w *Window) quit() {
 	intro := widget.NewLabel("Quitting closes the tunnels; the programs using them lose their connection.")
 	intro.Wrapping = fyne.TextWrapWord
 	body := container.NewVBox(intro, list)
+	w.log.Info("asking before quitting", slog.Int("open", len(live)))
 	title := "Quit iapdesk?"
 	d := dialog.NewCustomConfirm(title, "Quit", "Cancel", fitWidth(body, dialogWidth, w.maxDialogHeight()), func(ok bool) {
 		w.quitting = nil

@@ -142,8 +142,33 @@ func (w *Window) loadCloseChoice() {
 		if err != nil {
 			w.log.Warn("close choice not read; asking again", slog.Any("error", err))
 		}
-		w.do(func() { w.extras.closeChoice = c })
+		w.do(func() { w.setCloseChoice(c, false) })
 	})
+}
+
+// toggleCloseToTray is File → "Keep running in the tray when closed": it
+// changes the answer the first close asked for.
+func (w *Window) toggleCloseToTray() {
+	c := app.CloseToTray
+	if w.extras.closeChoice == app.CloseToTray {
+		c = app.CloseQuits
+	}
+	w.setCloseChoice(c, true)
+}
+
+// setCloseChoice makes c the answer to "keep running in the tray?", shown
+// in the File menu, and keeps it when save is set.
+func (w *Window) setCloseChoice(c app.CloseChoice, save bool) {
+	w.extras.closeChoice = c
+	if it := w.extras.trayItem; it != nil {
+		it.Checked = c == app.CloseToTray
+		if m := w.win.MainMenu(); m != nil {
+			m.Refresh()
+		}
+	}
+	if svc := w.svc; save && svc != nil && svc.Tray != nil {
+		w.run("", func(ctx context.Context) error { return svc.Tray.Save(ctx, c) })
+	}
 }
 
 // keepInTray is the close button's first step: with tunnels or sessions
@@ -164,22 +189,24 @@ func (w *Window) keepInTray() bool {
 	msg := widget.NewLabel("Tunnels or sessions are open. Keep iapdesk running in the system tray, " +
 		"where they stay open, or quit and close them? iapdesk remembers your answer.")
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm("Keep iapdesk running?", "Keep in tray", "Quit", fitWidth(msg, dialogWidth, w.maxDialogHeight()),
-		func(tray bool) {
-			c := app.CloseQuits
-			if tray {
-				c = app.CloseToTray
+	// Quit is the confirm button, as in the quit question: Enter goes on
+	// with the close the user asked for, Escape keeps iapdesk running.
+	w.log.Info("asking whether to keep running in the tray")
+	d := dialog.NewCustomConfirm("Keep iapdesk running?", "Quit", "Keep in tray", fitWidth(msg, dialogWidth, w.maxDialogHeight()),
+		func(quit bool) {
+			w.quitting = nil
+			c := app.CloseToTray
+			if quit {
+				c = app.CloseQuits
 			}
-			w.extras.closeChoice = c
-			if svc := w.svc; svc != nil && svc.Tray != nil {
-				w.run("", func(ctx context.Context) error { return svc.Tray.Save(ctx, c) })
-			}
-			if tray {
-				w.hideToTray()
-			} else {
+			w.setCloseChoice(c, true)
+			if quit {
 				w.requestClose()
+			} else {
+				w.hideToTray()
 			}
 		}, w.win)
+	w.quitting = d
 	d.Show()
 	return true
 }

@@ -158,6 +158,37 @@ func TestCloseToTray(t *testing.T) {
 	}
 }
 
+// TestCloseToTrayMenuItem: File → "Keep running in the tray when closed"
+// shows the kept answer and changes it, both ways; without a tray there
+// is no such item.
+func TestCloseToTrayMenuItem(t *testing.T) {
+	const label = "Keep running in the tray when closed"
+	store := &memChoice{c: app.CloseToTray}
+	tw := newTestWorldWith(t, Config{}, func(tw *testWorld) { tw.svc.Tray = store })
+	file := func() *fyne.Menu { return tw.w.win.MainMenu().Items[0] }
+	if got := labels(file()); slices.Contains(got, label) {
+		t.Errorf("File menu without a tray = %q, want no %q", got, label)
+	}
+	tw.w.extras.tray = &fakeTray{}
+	tw.w.win.SetMainMenu(tw.w.mainMenu())
+	tw.w.loadCloseChoice()
+	tw.idle()
+	it := item(t, file(), label)
+	if !it.Checked {
+		t.Fatalf("%q unchecked with the kept answer %q", label, app.CloseToTray)
+	}
+	for _, want := range []app.CloseChoice{app.CloseQuits, app.CloseToTray} {
+		it.Action()
+		tw.idle()
+		if c, _ := store.Load(context.Background()); c != want {
+			t.Errorf("after choosing %q: kept %q, want %q", label, c, want)
+		}
+		if it.Checked != (want == app.CloseToTray) {
+			t.Errorf("after choosing %q: checked %v, want %v", label, it.Checked, want == app.CloseToTray)
+		}
+	}
+}
+
 // fakeSSHConfig records the inventories it is written for.
 type fakeSSHConfig struct {
 	mu      sync.Mutex // guards written

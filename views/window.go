@@ -118,8 +118,8 @@ type Window struct {
 	loaded     chan struct{}
 	loadedOnce sync.Once
 	linkOpened bool // Config.Link was opened
-	// quitting is the quit confirmation while it is shown (tests answer
-	// it).
+	// quitting is the question asked before closing (quit, or keep
+	// running in the tray) while it is shown: Enter and Escape answer it.
 	quitting *dialog.ConfirmDialog
 	// explorerRestored is set once the last run's filter and expanded
 	// projects have been given to the explorer.
@@ -192,19 +192,29 @@ func New(cfg Config) (w *Window, err error) {
 	w.explore = container.NewBorder(container.NewVBox(w.toolbar.root, widget.NewSeparator()), nil, nil, nil, w.center)
 	w.body = container.NewStack()
 	w.win.SetContent(container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), w.status.root), nil, nil, w.body))
+	w.setupTray() // before the menu, which has an item for the tray
 	w.win.SetMainMenu(w.mainMenu())
-	w.setupTray()
-	w.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
-		if ev.Name == fyne.KeyF5 {
-			w.refresh()
-		}
-	})
+	w.win.Canvas().SetOnTypedKey(w.typedKey)
 	w.wireKeyboard()
 	w.win.SetCloseIntercept(w.quit)
 	w.win.Resize(fyne.NewSize(1120, 760))
 	w.applyState(w.restored)
 	cfg.Hub.attach(w)
 	return w, nil
+}
+
+// typedKey takes the keys nothing focused took: F5 refreshes; while the
+// window asks before closing, Enter answers with the close (Quit) and
+// Escape with staying (Fyne's dialogs have no keys of their own).
+func (w *Window) typedKey(ev *fyne.KeyEvent) {
+	switch d := w.quitting; {
+	case d != nil && (ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter):
+		d.Confirm()
+	case d != nil && ev.Name == fyne.KeyEscape:
+		d.Hide()
+	case ev.Name == fyne.KeyF5:
+		w.refresh()
+	}
 }
 
 // openWindow is App.NewWindow; GLFW panics when there is no display.

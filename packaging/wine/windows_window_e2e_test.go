@@ -23,7 +23,8 @@ import (
 // through Wine's opengl32, which draws with Mesa's GLX) opens the explorer,
 // expands the tree and opens a context menu; the test grabs the window
 // (build/e2e/wine-demo-window.png), checks it is drawn, and closes it with
-// Alt+F4, which Wine turns into WM_CLOSE: the app must exit cleanly.
+// Alt+F4, which Wine turns into WM_CLOSE: with the demo's tunnel open the
+// window asks first, Enter answers Quit, and the app must exit cleanly.
 func TestE2EWindowsDemoWindow(t *testing.T) {
 	w := requireWine(t)
 	systest.Require(t, "Xvfb", "xdotool", "import")
@@ -121,14 +122,34 @@ func TestE2EWindowsDemoWindow(t *testing.T) {
 			t.Fatalf("xdotool key alt+F4: %v\n%s", err, out)
 		}
 	}
+	// The demo has a tunnel open: the window asks first (keep running in
+	// the tray, where Wine has one, or quit), and Enter answers Quit.
+	asked := time.NewTicker(100 * time.Millisecond)
+	defer asked.Stop()
+	for !strings.Contains(stderr.String(), "asking before quitting") &&
+		!strings.Contains(stderr.String(), "asking whether to keep running in the tray") {
+		select {
+		case err := <-exited:
+			gone = true
+			t.Fatalf("iapdesk.exe exited on Alt+F4 without asking, with a tunnel open: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("no question after Alt+F4 with a tunnel open: %v", ctx.Err())
+		case <-asked.C:
+		}
+	}
+	enter := exec.CommandContext(ctx, "xdotool", "key", "--window", win, "Return")
+	enter.Env = append(os.Environ(), "DISPLAY="+display)
+	if out, err := enter.CombinedOutput(); err != nil {
+		t.Fatalf("xdotool key Return: %v\n%s", err, out)
+	}
 	select {
 	case err := <-exited:
 		gone = true
 		if err != nil {
-			t.Errorf("iapdesk.exe after Alt+F4: %v, want a clean exit", err)
+			t.Errorf("iapdesk.exe after Alt+F4 and Enter: %v, want a clean exit", err)
 		}
 	case <-time.After(60 * time.Second):
-		t.Errorf("iapdesk.exe did not exit within 60s of Alt+F4")
+		t.Errorf("iapdesk.exe did not exit within 60s of Alt+F4 and Enter")
 	}
 }
 
