@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -295,10 +296,7 @@ func isClosed(ch <-chan struct{}) bool {
 func (cs *SSHClients) Shutdown() {
 	cs.mu.Lock()
 	cs.closed = true
-	list := make([]*sshConn, 0, len(cs.conns))
-	for _, c := range cs.conns {
-		list = append(list, c)
-	}
+	list := slices.Collect(maps.Values(cs.conns))
 	cs.mu.Unlock()
 	for _, c := range list {
 		<-c.ready

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -355,10 +356,7 @@ func (ts *Tunnels) info(ot *openTunnel) TunnelInfo {
 func (ts *Tunnels) Shutdown() {
 	ts.mu.Lock()
 	ts.closed = true
-	list := make([]*openTunnel, 0, len(ts.open))
-	for _, ot := range ts.open {
-		list = append(list, ot)
-	}
+	list := slices.Collect(maps.Values(ts.open))
 	ts.mu.Unlock()
 	for _, ot := range list {
 		ts.closeTunnel(ot)

@@ -185,28 +185,37 @@ func (m *Manager) finishLogin(ctx context.Context, oc *oauth2.Config, state, ver
 	}
 	email = strings.ToLower(email)
 
-	if err := m.store.Set(ctx, email, tok.RefreshToken); err != nil {
-		return Account{}, fmt.Errorf("keep the sign-in of %s: %w", email, err)
-	}
 	now := m.cfg.Now()
-	err = m.db.update(ctx, func(st *accountState) error {
-		e := accountEntry{Email: email, AddedAt: now.UTC()}
-		if i := st.find(email); i >= 0 {
+	if err := m.keep(ctx, accountEntry{Email: email, AddedAt: now.UTC()}, tok); err != nil {
+		return Account{}, err
+	}
+	m.log.Info("signed in", slog.String("account", email))
+	return Account{Email: email, Active: true, AddedAt: now.UTC()}, nil
+}
+
+// keep stores a new sign-in: its refresh token in the keyring, e in the
+// accounts file as the active account (replacing an entry of the same
+// name), and tok as its first access token.
+func (m *Manager) keep(ctx context.Context, e accountEntry, tok *oauth2.Token) error {
+	if err := m.store.Set(ctx, e.Email, tok.RefreshToken); err != nil {
+		return fmt.Errorf("keep the sign-in of %s: %w", e.Email, err)
+	}
+	err := m.db.update(ctx, func(st *accountState) error {
+		if i := st.find(e.Email); i >= 0 {
 			st.Accounts[i] = e
 		} else {
 			st.Accounts = append(st.Accounts, e)
 		}
-		st.Active = email
+		st.Active = e.Email
 		return nil
 	})
 	if err != nil {
-		return Account{}, err
+		return err
 	}
-	src := m.source(email)
+	src := m.source(e.Email)
 	src.setRefresh(tok.RefreshToken)
 	src.cache.prime(tok)
-	m.log.Info("signed in", slog.String("account", email))
-	return Account{Email: email, Active: true, AddedAt: now.UTC()}, nil
+	return nil
 }
 
 // randomState is an unguessable state value (256 bits).

@@ -152,27 +152,11 @@ func (m *Manager) finishWorkforce(c LoginConfig) func(ctx context.Context, oc *o
 		if err != nil {
 			return Account{}, err
 		}
-		if err := m.store.Set(ctx, principal, tok.RefreshToken); err != nil {
-			return Account{}, fmt.Errorf("keep the sign-in of %s: %w", principal, err)
-		}
 		now := m.cfg.Now()
 		cfg := c
-		err = m.db.update(ctx, func(st *accountState) error {
-			e := accountEntry{Email: principal, AddedAt: now.UTC(), Workforce: &cfg}
-			if i := st.find(principal); i >= 0 {
-				st.Accounts[i] = e
-			} else {
-				st.Accounts = append(st.Accounts, e)
-			}
-			st.Active = principal
-			return nil
-		})
-		if err != nil {
+		if err := m.keep(ctx, accountEntry{Email: principal, AddedAt: now.UTC(), Workforce: &cfg}, tok); err != nil {
 			return Account{}, err
 		}
-		src := m.source(principal)
-		src.setRefresh(tok.RefreshToken)
-		src.cache.prime(tok)
 		m.log.Info("signed in", slog.String("account", principal), slog.String("workforce_pool", c.Pool()))
 		return Account{Email: principal, Active: true, AddedAt: now.UTC(), Workforce: c.Pool()}, nil
 	}

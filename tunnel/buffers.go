@@ -45,9 +45,10 @@ type backoff struct {
 
 func newBackoff(p Backoff) *backoff { return &backoff{p: p} }
 
-// wait sleeps for the next delay, or returns early with ctx's error or when
-// stop is closed (then it returns ErrClosed).
-func (b *backoff) wait(ctx context.Context, stop <-chan struct{}) error {
+// wait sleeps for the next delay, or returns early: with ctx's error, with
+// ErrClosed when stop is closed, or with nil when wake fires (a probe asked
+// for a retry now). A nil stop or wake never fires.
+func (b *backoff) wait(ctx context.Context, stop, wake <-chan struct{}) error {
 	b.tries++
 	if b.tries == 1 {
 		return ctx.Err()
@@ -66,6 +67,8 @@ func (b *backoff) wait(ctx context.Context, stop <-chan struct{}) error {
 		return ctx.Err()
 	case <-stop:
 		return ErrClosed
+	case <-wake:
+		return nil
 	}
 }
 

@@ -517,7 +517,7 @@ func (d *Dialer) Dial(ctx context.Context, t Target) (*Conn, error) {
 			return nil, err
 		}
 		p.log.Warn("tunnel connect failed, retrying", slog.String("target", t.String()), slog.Any("error", err))
-		if werr := bo.wait(ctx, nil); werr != nil {
+		if werr := bo.wait(ctx, nil, nil); werr != nil {
 			return nil, err
 		}
 	}

@@ -78,30 +78,6 @@ func (c *Conn) Probe(ctx context.Context) error {
 	return fmt.Errorf("probe %s: %w (%v)", c.target, ErrProbeFailed, err)
 }
 
-// waitWake is backoff.wait that also ends early, with nil, when wake fires:
-// a probe asked for a retry now.
-func (b *backoff) waitWake(ctx context.Context, wake <-chan struct{}) error {
-	b.tries++
-	if b.tries == 1 {
-		return ctx.Err()
-	}
-	d := b.next
-	if d == 0 {
-		d = b.p.Initial
-	}
-	b.next = min(time.Duration(float64(d)*b.p.Factor), b.p.Max)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-wake:
-		return nil
-	}
-}
-
 // Probe probes every tunnel the forwarder is carrying (Conn.Probe), all at
 // once, and returns when each has its answer. The error joins those of the
 // tunnels that did not answer (each wraps ErrProbeFailed); they are

@@ -612,7 +612,7 @@ func (c *Conn) reconnect(limited *int) (*wsConn, error) {
 	refreshed := false
 	var last error
 	for {
-		if err := bo.waitWake(c.ctx, c.probeWake); err != nil || c.delivered() {
+		if err := bo.wait(c.ctx, nil, c.probeWake); err != nil || c.delivered() {
 			return nil, fmt.Errorf("reconnect to %s: %w", c.target, ErrClosed)
 		}
 		if time.Since(start) > c.p.retry.Budget {
