@@ -118,7 +118,7 @@ FUZZ_TARGETS := ./tunnel/:FuzzDecodeFrame \
                 ./internal/gcename/:FuzzParseResource ./app/:FuzzParseProfiles ./app/:FuzzParseIAPRDPURL ./app/:FuzzDecodeDocument \
                 ./app/:FuzzParseLocalHostPort ./app/gce/:FuzzReplyScanner ./app/gce/:FuzzAddSSHKey ./app/:FuzzTerminalSafe \
                 ./internal/proxyreq/:FuzzRead \
-                ./internal/cli/:FuzzParseSCPOperand
+                ./internal/cli/:FuzzParseSCPOperand ./views/terminal/:FuzzModelWrite
 fuzz:
 	@found=$$(grep -rEo --include='*_test.go' --exclude-dir=testdata '^func Fuzz[A-Za-z0-9_]*' . \
 	  | sed -E 's|^(.*/)[^/]*:func (Fuzz.*)$$|\1:\2|' | LC_ALL=C sort); \

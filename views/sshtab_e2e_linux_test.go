@@ -65,12 +65,18 @@ func (tw *testWorld) until(what string, ok func() bool) {
 	tw.t.Helper()
 	timeout := time.NewTimer(30 * time.Second)
 	defer timeout.Stop()
+	// The terminal's screen changes off the UI loop (the session's output
+	// goes to the model directly), so no loop work may follow the change
+	// ok waits for: look again now and then as well.
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
 	for !ok() {
 		if tw.loop.runQueued() {
 			continue
 		}
 		select {
 		case <-tw.loop.wake:
+		case <-poll.C:
 		case <-timeout.C:
 			tw.t.Fatalf("waiting for %s", what)
 		}
