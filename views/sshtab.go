@@ -141,11 +141,14 @@ func (t *sshTab) run(ctx context.Context, ssh SSHSessions, req app.Request, reop
 			t.resized(c2, r2) // the widget was resized while connecting
 		}
 	})
-	_ = terminal.Attach(ctx, t.model, sh)
+	attachErr := terminal.Attach(ctx, t.model, sh)
 	sh.Close()
 	<-sh.Done()
 	why := sh.Err()
-	if errors.Is(why, app.ErrShellLost) {
+	if errors.Is(attachErr, terminal.ErrEmulator) {
+		why = attachErr // the emulator gave up on the output, not the shell
+		t.w.log.Warn("terminal emulator failed", slog.String("instance", t.name), slog.Any("error", attachErr))
+	} else if errors.Is(why, app.ErrShellLost) {
 		select { // the connection is ending: its error says why
 		case <-c.Done():
 			why = c.Err()

@@ -3,6 +3,7 @@ package terminal
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -144,6 +145,8 @@ func NewModel(cols, rows, scrollback int, ev Events) *Model {
 	for i, c := range palette {
 		m.emu.SetIndexedColor(i, c)
 	}
+	clampMargins(m.emu)
+	clampCounts(m.emu)
 	m.emu.SetCallbacks(vt.Callbacks{
 		Title: func(t string) {
 			m.title = t
@@ -177,6 +180,57 @@ func NewModel(cols, rows, scrollback int, ev Events) *Model {
 	return m
 }
 
+// clampMargins keeps the margins a program sets inside the screen. vt
+// v0.1.0 takes DECSTBM's bottom and DECSLRM's right margin as given, and
+// the next line feed or scroll past the screen then indexes outside its
+// buffer and panics: a program that has not seen a resize yet (apt's
+// progress bar, a full-screen editor) would take the window down. As
+// xterm does, a margin beyond the screen is taken as its edge; the
+// parameters are the parser's own, so vt's handler, which runs next, sees
+// the clamped value.
+func clampMargins(emu *vt.Emulator) {
+	clamp := func(params ansi.Params, limit int) {
+		if len(params) > 1 && params[1].Param(limit) > limit {
+			params[1] = ansi.Param(ansi.Parameter(limit, params[1].HasMore()))
+		}
+	}
+	emu.RegisterCsiHandler('r', func(params ansi.Params) bool { // DECSTBM
+		clamp(params, emu.Height())
+		return false
+	})
+	emu.RegisterCsiHandler('s', func(params ansi.Params) bool { // DECSLRM (or SCOSC)
+		clamp(params, emu.Width())
+		return false
+	})
+}
+
+// clampCounts bounds the repeat counts of the sequences vt carries out
+// one step at a time (tab stops, repeated characters, inserted and
+// deleted lines and cells, scrolls, cursor moves) to what the screen can
+// show: `CSI 99999999999 I` alone kept the emulator busy for seconds, so a
+// few bytes of `cat` on a binary file could freeze a tab for minutes. A
+// count beyond the screen's size does nothing more than the size does.
+func clampCounts(emu *vt.Emulator) {
+	width := func() int { return emu.Width() }
+	height := func() int { return emu.Height() }
+	area := func() int { return emu.Width() * emu.Height() }
+	for cmd, limit := range map[byte]func() int{
+		'I': width, 'Z': width, // CHT, CBT
+		'@': width, 'P': width, 'X': width, // ICH, DCH, ECH
+		'C': width, 'D': width, 'a': width, // CUF, CUB, HPR
+		'A': height, 'B': height, 'E': height, 'F': height, 'e': height, // CUU, CUD, CNL, CPL, VPR
+		'L': height, 'M': height, 'S': height, 'T': height, // IL, DL, SU, SD
+		'b': area, // REP
+	} {
+		emu.RegisterCsiHandler(int(cmd), func(params ansi.Params) bool {
+			if n := limit(); len(params) > 0 && params[0].Param(1) > n {
+				params[0] = ansi.Param(ansi.Parameter(n, params[0].HasMore()))
+			}
+			return false
+		})
+	}
+}
+
 // Close stops the model; Input then returns io.EOF, and later writes and
 // keys are dropped.
 func (m *Model) Close() {
@@ -207,7 +261,11 @@ func (m *Model) Write(p []byte) (int, error) {
 			m.mu.Unlock()
 			return n, io.ErrClosedPipe
 		}
-		_, _ = m.emu.Write(p[:k])
+		if err := m.feedLocked(p[:k]); err != nil {
+			m.mu.Unlock()
+			m.changed.Store(true)
+			return n, err
+		}
 		m.trimScrollbackLocked()
 		if m.scrolled > 0 && m.emu.IsAltScreen() {
 			m.scrolled = 0
@@ -218,6 +276,24 @@ func (m *Model) Write(p []byte) (int, error) {
 		p = p[k:]
 	}
 	return n, nil
+}
+
+// ErrEmulator is Write's error when the emulator failed on the program's
+// output: the tab's session ends with it, not the application.
+var ErrEmulator = errors.New("the terminal emulator failed on the program's output")
+
+// feedLocked feeds one piece of output to the emulator. vt works on bytes
+// from the VM; should it panic on some sequence (as it did on margins
+// beyond the screen, see clampMargins), the panic is turned into
+// ErrEmulator instead of taking the window and its tunnels down.
+func (m *Model) feedLocked(p []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrEmulator, r)
+		}
+	}()
+	_, _ = m.emu.Write(p)
+	return nil
 }
 
 // trimScrollbackLocked drops the oldest history lines beyond the

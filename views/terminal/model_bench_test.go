@@ -22,3 +22,17 @@ func BenchmarkModelWrite(b *testing.B) {
 }
 
 var benchCols, benchRows = 120, 40
+
+// BenchmarkModelHugeCounts: sequences with a count far beyond the screen
+// (repeat, tab, insert line, erase), as in `cat` of a binary file: each
+// costs what a screenful does.
+func BenchmarkModelHugeCounts(b *testing.B) {
+	seq := []byte("x\x1b[99999999999b\x1b[99999999999I\x1b[99999999999L\x1b[99999999999X\x1b[99999999999S")
+	m := terminal.NewModel(benchCols, benchRows, 1000, terminal.Events{})
+	defer m.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = m.Write(seq)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/5, "µs/sequence")
+}

@@ -1,10 +1,17 @@
 package terminal_test
 
 import (
+	"sync"
 	"testing"
 
 	"iapdesk/views/terminal"
 )
+
+// fuzzModel is FuzzModelWrite's model, reused from input to input.
+var fuzzModel struct {
+	sync.Mutex
+	m *terminal.Model
+}
 
 // FuzzModelWrite feeds the model what a VM may send (any bytes: escape
 // sequences cut anywhere, invalid UTF-8, huge parameters), with a resize
@@ -32,8 +39,20 @@ func FuzzModelWrite(f *testing.F) {
 			return
 		}
 		c, r := int(cols%100)+1, int(rows%40)+1
-		m := terminal.NewModel(c, r, 50, terminal.Events{})
-		defer m.Close()
+		// One model for every input (a new one allocates vt's 4 MiB
+		// string buffer, which would be most of the work): each input
+		// starts after a string terminator and a full reset (RIS), at
+		// its own size, as on a terminal that has seen anything before.
+		fuzzModel.Lock()
+		defer fuzzModel.Unlock()
+		if fuzzModel.m == nil {
+			fuzzModel.m = terminal.NewModel(c, r, 50, terminal.Events{})
+		}
+		m := fuzzModel.m
+		m.Resize(c, r)
+		if _, err := m.Write([]byte("\x1b\\\x1bc")); err != nil {
+			t.Fatalf("Write(ST RIS) = %v", err)
+		}
 		half := len(data) / 2
 		if _, err := m.Write(data[:half]); err != nil {
 			t.Fatalf("Write = %v", err)

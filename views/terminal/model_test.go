@@ -2,6 +2,7 @@ package terminal_test
 
 import (
 	"context"
+	"fmt"
 	"image/color"
 	"strings"
 	"testing"
@@ -211,5 +212,89 @@ func TestTerminalCtrlHeld(t *testing.T) {
 	term.KeyUp(&fyne.KeyEvent{Name: desktop.KeyControlLeft})
 	if term.CtrlHeld(fyne.KeyR) {
 		t.Error("CtrlHeld(R) after Ctrl was let go")
+	}
+}
+
+// TestModelMarginsBeyondScreen: a program that sets a scroll region or
+// left/right margins beyond the screen (its idea of the size is older
+// than a resize) gets them at the screen's edge, as in xterm, and lines
+// then scroll as usual; vt alone indexed past its buffer and panicked on
+// the next line feed (found by FuzzModelWrite).
+func TestModelMarginsBeyondScreen(t *testing.T) {
+	for _, tc := range []struct{ name, setup string }{
+		{"scroll region to row 30 of 5", "\x1b[1;30r"},
+		{"scroll region after a shrink", "\x1b[2;5r"},
+		{"left and right margins to column 500 of 20", "\x1b[?69h\x1b[1;500s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := terminal.NewModel(20, 8, 10, terminal.Events{})
+			defer m.Close()
+			if tc.name == "scroll region after a shrink" {
+				m.Resize(20, 4) // the region below was meant for 8 rows
+			} else {
+				m.Resize(20, 5)
+			}
+			if _, err := m.Write([]byte(tc.setup + "\x1b[H")); err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for i := range 12 {
+				fmt.Fprintf(&b, "line %d\r\n", i)
+			}
+			b.WriteString("last")
+			if _, err := m.Write([]byte(b.String())); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimRight(m.ScreenText(), "\n"), "\n")
+			if got := strings.TrimSpace(lines[len(lines)-1]); got != "last" {
+				t.Errorf("bottom line = %q, want %q (screen %q)", got, "last", lines)
+			}
+			// After a shrink the region is rows 2 to 4: the top row stays.
+			if tc.name == "scroll region after a shrink" && strings.TrimSpace(lines[0]) != "line 0" {
+				t.Errorf("top line = %q, want %q outside the scroll region (screen %q)", lines[0], "line 0", lines)
+			}
+		})
+	}
+}
+
+// TestModelHugeCounts: a count beyond the screen acts as the screen's
+// size (vt took such counts one step at a time: `CSI 99999999999 I` kept
+// it busy for seconds; BenchmarkModelHugeCounts measures them).
+func TestModelHugeCounts(t *testing.T) {
+	for _, tc := range []struct {
+		name, seq string
+		want      string // the screen afterwards, rows joined by |
+	}{
+		// x and 12 repeats (4×3): the 13th cell wraps and scrolls.
+		{"REP repeats a screenful", "x\x1b[99999999999b", "xxxx|xxxx|x   "},
+		{"CHT to the last column", "\x1b[99999999999Iy", "   y|    |    "},
+		{"CUF to the last column", "\x1b[99999999999Cy", "   y|    |    "},
+		{"IL pushes every line out", "ab\r\ncd\x1b[H\x1b[99999999999L", "    |    |    "},
+		{"ECH erases the line", "abcd\r\x1b[99999999999X", "    |    |    "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := terminal.NewModel(4, 3, 10, terminal.Events{})
+			defer m.Close()
+			if _, err := m.Write([]byte(tc.seq)); err != nil {
+				t.Fatal(err)
+			}
+			var s terminal.Snapshot
+			m.Snapshot(&s)
+			var rows []string
+			for _, row := range s.Cells {
+				var b strings.Builder
+				for _, c := range row {
+					if c.Text == "" {
+						b.WriteByte(' ')
+					} else {
+						b.WriteString(c.Text)
+					}
+				}
+				rows = append(rows, b.String())
+			}
+			if got := strings.Join(rows, "|"); got != tc.want {
+				t.Errorf("screen after %q = %q, want %q", tc.seq, got, tc.want)
+			}
+		})
 	}
 }
