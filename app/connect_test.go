@@ -375,8 +375,12 @@ func TestE2ESSHThroughTunnel(t *testing.T) {
 	if sha256.Sum256(got) != sha256.Sum256(data) {
 		t.Fatalf("scp copy sha256 differs (%d bytes, want %d)", len(got), len(data))
 	}
-	if l := w.tunnels.List(); len(l) != 1 || l[0].BytesUp < 10<<20 {
-		t.Errorf("tunnel stats %+v, want ≥ 10 MiB up", l)
+	// BytesUp counts payload the relay acknowledged (tunnel.Stats): a
+	// connection that has ended keeps what was acknowledged by then, and
+	// the relay acknowledges in steps, so the last step of scp's 10 MiB
+	// (and ssh's few percent of framing) may not be in it. Most must be.
+	if l := w.tunnels.List(); len(l) != 1 || l[0].BytesUp < 9<<20 {
+		t.Errorf("tunnel stats %+v, want most of the 10 MiB up", l)
 	}
 }
 

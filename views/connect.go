@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -96,14 +96,20 @@ func (c credentialDialog) RDPCredentials(ctx context.Context, p app.CredentialPr
 		ok    bool
 	}
 	answers := make(chan answer, 1) // the dialog's callback never blocks
-	// The job counts as waiting for the user until the dialog is answered
-	// (on the UI thread) or ctx ends.
-	w.prompting.Add(1)
-	var answered sync.Once
-	done := func() { answered.Do(func() { w.prompting.Add(-1) }) }
+	// The job counts as waiting for the user from when the dialog is
+	// shown (on the UI thread: counted any earlier, a test settling the
+	// window could see the job waiting before the dialog exists) until it
+	// is answered or ctx ends. state: 0 not shown yet, 1 shown, 2 over.
+	var state atomic.Int32
 	w.do(func() {
+		if !state.CompareAndSwap(0, 1) {
+			return // ctx ended first: nothing to ask
+		}
+		w.prompting.Add(1)
 		w.askRDPCredentials(p, func(creds app.RDPParams, save, ok bool) {
-			done()
+			if state.CompareAndSwap(1, 2) {
+				w.prompting.Add(-1)
+			}
 			answers <- answer{creds, save, ok}
 		})
 	})
@@ -114,7 +120,9 @@ func (c credentialDialog) RDPCredentials(ctx context.Context, p app.CredentialPr
 		}
 		return a.creds, a.save, nil
 	case <-ctx.Done():
-		done()
+		if state.Swap(2) == 1 {
+			w.prompting.Add(-1)
+		}
 		return app.RDPParams{}, false, ctx.Err()
 	}
 }

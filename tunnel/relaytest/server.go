@@ -72,7 +72,7 @@ type Config struct {
 	// backend is not read while it is full. Zero means 4 MiB.
 	Window int
 	// AckEvery: the relay acknowledges client data once this many bytes are
-	// unacknowledged (zero means 32 KiB), and AckDelay after the last DATA
+	// unacknowledged (zero means 128 KiB), and AckDelay after the last DATA
 	// otherwise (zero means 5 ms).
 	AckEvery int
 	AckDelay time.Duration
