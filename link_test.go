@@ -93,7 +93,7 @@ func TestE2EDemoIAPRDPLink(t *testing.T) {
 			<-exited
 		}
 	})
-	waitWindow(t, ctx, display, "^iapdesk — demo$")
+	systest.WaitWindows(t, ctx, display, "^iapdesk — demo$", time.Minute)
 	want := []string{"iap-rdp link parameter ignored", "opening iap-rdp link", "rdp credentials needed"}
 	var seen []string
 	for len(want) > 0 {

@@ -4,13 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"image"
-	"image/draw"
-	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -96,7 +91,7 @@ func demoWindow(t *testing.T, mode, file string) {
 		}
 	})
 
-	win := waitWindow(t, ctx, display, "^iapdesk — demo$")
+	win := systest.WaitWindows(t, ctx, display, "^iapdesk — demo$", time.Minute)[0]
 	select {
 	case <-ready:
 	case err := <-exited:
@@ -111,11 +106,11 @@ func demoWindow(t *testing.T, mode, file string) {
 		t.Fatal(err)
 	}
 	shot := filepath.Join(dir, "demo-"+mode+".png")
-	img := grabSettled(t, ctx, display, win, shot)
+	img := systest.GrabSettled(t, ctx, display, win, shot)
 	if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 600 {
 		t.Errorf("window picture is %dx%d, want at least 800x600", b.Dx(), b.Dy())
 	}
-	if n := colours(img); n < 50 {
+	if n := systest.Colours(img); n < 50 {
 		t.Errorf("window picture has %d colours, want a drawn window (icons, text, menu)", n)
 	}
 	if outDir := os.Getenv("IAPDESK_SCREENSHOTS"); outDir != "" {
@@ -140,76 +135,4 @@ func demoWindow(t *testing.T, mode, file string) {
 	case err != nil:
 		t.Errorf("iapdesk after SIGTERM: %v, want a clean exit", err)
 	}
-}
-
-// waitWindow polls xdotool until a window whose title matches appears.
-func waitWindow(t *testing.T, ctx context.Context, display, title string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		cmd := exec.CommandContext(ctx, "xdotool", "search", "--name", title)
-		cmd.Env = append(os.Environ(), "DISPLAY="+display)
-		out, _ := cmd.Output()
-		if ids := strings.Fields(string(out)); len(ids) > 0 {
-			return ids[0]
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("no window %q on %s: %v", title, display, ctx.Err())
-		case <-tick.C: // polling an external program
-		}
-	}
-	// unreachable
-}
-
-// grabSettled grabs the window until two grabs in a row are the same (the
-// window has drawn its last change), writes the PNG to path and returns it.
-func grabSettled(t *testing.T, ctx context.Context, display, win, path string) *image.RGBA {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var prev *image.RGBA
-	for i := 0; ; i++ {
-		cmd := exec.CommandContext(ctx, "import", "-display", display, "-window", win, "png:"+path)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("import: %v\n%s", err, out)
-		}
-		img := readPNG(t, path)
-		if prev != nil && bytes.Equal(img.Pix, prev.Pix) {
-			return img
-		}
-		if i == 50 || ctx.Err() != nil {
-			t.Fatalf("the window kept changing over %d grabs (the last is %s)", i+1, path)
-		}
-		prev = img
-	}
-}
-
-func readPNG(t *testing.T, path string) *image.RGBA {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	src, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("decode %s: %v", path, err)
-	}
-	img := image.NewRGBA(src.Bounds())
-	draw.Draw(img, img.Bounds(), src, src.Bounds().Min, draw.Src)
-	return img
-}
-
-// colours counts the distinct colours of img.
-func colours(img *image.RGBA) int {
-	seen := map[[4]byte]bool{}
-	for i := 0; i+3 < len(img.Pix); i += 4 {
-		seen[[4]byte(img.Pix[i:i+4])] = true
-	}
-	return len(seen)
 }

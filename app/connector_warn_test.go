@@ -1,16 +1,15 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"iapdesk/app"
 	"iapdesk/platform"
+	"iapdesk/platform/systest"
 	"iapdesk/tunnel"
 )
 
@@ -20,24 +19,6 @@ type osLoginOnly struct{ user string }
 
 func (p osLoginOnly) Publish(_ context.Context, req app.PublishRequest) (app.PublishedKey, error) {
 	return app.PublishedKey{Username: p.user, KeyFile: req.Key.PrivateKeyFile, Method: app.PublishOSLogin}, nil
-}
-
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestConnectorSaysOSLoginUser: a user asked for (iapdesk ssh --user, the
@@ -51,7 +32,7 @@ func TestConnectorSaysOSLoginUser(t *testing.T) {
 	}{{"admin", true}, {"alice_example_com", false}, {"", false}}
 	for _, tc := range tests {
 		t.Run(tc.asked, func(t *testing.T) {
-			var log lockedBuffer
+			var log systest.Buffer
 			tunnels, err := app.NewTunnels(app.TunnelsConfig{Dialer: &tunnel.Dialer{TokenSource: staticToken{}}})
 			if err != nil {
 				t.Fatal(err)
@@ -90,7 +71,7 @@ func TestConnectorSaysOSLoginUser(t *testing.T) {
 // TestConnectorLogsFailures: a connect that fails is logged at info with
 // its cause (the window's and the command line's log), not only shown.
 func TestConnectorLogsFailures(t *testing.T) {
-	var log lockedBuffer
+	var log systest.Buffer
 	tunnels, err := app.NewTunnels(app.TunnelsConfig{Dialer: &tunnel.Dialer{TokenSource: staticToken{}}})
 	if err != nil {
 		t.Fatal(err)

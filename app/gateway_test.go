@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 
 	"iapdesk/app"
 	"iapdesk/platform"
+	"iapdesk/platform/systest"
 	"iapdesk/tunnel"
 	"iapdesk/tunnel/relaytest"
 )
@@ -58,31 +58,13 @@ type gatewayWorld struct {
 	tunnels *app.Tunnels
 	gw      *app.Gateway
 	addr    string
-	logs    *syncBuffer
+	logs    *systest.Buffer
 	changed chan struct{}
-}
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newGatewayWorld(t testing.TB, cfg app.GatewayConfig, faults relaytest.Faults) *gatewayWorld {
 	t.Helper()
-	w := &gatewayWorld{logs: &syncBuffer{}, changed: make(chan struct{}, 1)}
+	w := &gatewayWorld{logs: &systest.Buffer{}, changed: make(chan struct{}, 1)}
 	w.relay = relaytest.NewServer(relaytest.Config{Faults: faults})
 	t.Cleanup(w.relay.Close)
 	log := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 
 	"iapdesk/auth"
 	"iapdesk/auth/authtest"
+	"iapdesk/platform/systest"
 )
 
 func TestMain(m *testing.M) {
@@ -46,31 +46,13 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testEnv is a auth.Manager wired to a fake Google, an in-memory store, a fake
 // clock and a private config directory.
 type testEnv struct {
 	srv   *authtest.Server
 	store *authtest.MemStore
 	clock *fakeClock
-	logs  *syncBuffer
+	logs  *systest.Buffer
 	dir   string
 	m     *auth.Manager
 }
@@ -83,7 +65,7 @@ func newTestEnv(t *testing.T, adjust ...func(*auth.Config)) *testEnv {
 		srv:   srv,
 		store: authtest.NewMemStore(),
 		clock: newFakeClock(),
-		logs:  &syncBuffer{},
+		logs:  &systest.Buffer{},
 		dir:   t.TempDir(),
 	}
 	cfg := e.config()
@@ -190,6 +172,6 @@ func redirectURI(t *testing.T, authURL string) string {
 }
 
 // newTestLogger logs everything, debug included, to w.
-func newTestLogger(w *syncBuffer) *slog.Logger {
+func newTestLogger(w *systest.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

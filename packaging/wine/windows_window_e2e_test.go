@@ -2,11 +2,7 @@ package wine_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"image"
-	"image/draw"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,7 +46,7 @@ func TestE2EWindowsDemoWindow(t *testing.T) {
 
 	cmd := w.iapdesk(ctx, "--demo", "--demo-script=screenshot")
 	cmd.Env = append(cmd.Env, "DISPLAY="+display, "IAPDESK_VERBOSITY=info")
-	var stderr syncBuffer
+	var stderr systest.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -83,7 +79,9 @@ func TestE2EWindowsDemoWindow(t *testing.T) {
 		}
 	})
 
-	win := waitWindow(t, ctx, display, "^iapdesk — demo$")
+	// Wine's last window of that title is the app's top-level one.
+	wins := systest.WaitWindows(t, ctx, display, "^iapdesk — demo$", 2*time.Minute)
+	win := wins[len(wins)-1]
 	select {
 	case <-ready:
 	case err := <-exited:
@@ -94,12 +92,12 @@ func TestE2EWindowsDemoWindow(t *testing.T) {
 	}
 
 	shot := filepath.Join(filepath.Dir(w.root), "e2e", "wine-demo-window.png")
-	img := grabSettled(t, ctx, display, win, shot)
+	img := systest.GrabSettled(t, ctx, display, win, shot)
 	t.Logf("screenshot: %s", shot)
 	if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 600 {
 		t.Errorf("window picture is %dx%d, want at least 800x600", b.Dx(), b.Dy())
 	}
-	if n := colours(img); n < 50 {
+	if n := systest.Colours(img); n < 50 {
 		t.Errorf("window picture has %d colours, want a drawn window (icons, text, menu)", n)
 	}
 	// Not one flat colour: most of the window is the theme's background,
@@ -158,94 +156,4 @@ func diff(a, b uint32) uint32 {
 		return a - b
 	}
 	return b - a
-}
-
-// syncBuffer is a bytes.Buffer safe for a process writing while the test
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitWindow polls xdotool until a window whose title matches appears.
-func waitWindow(t *testing.T, ctx context.Context, display, title string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		cmd := exec.CommandContext(ctx, "xdotool", "search", "--name", title)
-		cmd.Env = append(os.Environ(), "DISPLAY="+display)
-		out, _ := cmd.Output()
-		if ids := strings.Fields(string(out)); len(ids) > 0 {
-			return ids[len(ids)-1]
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("no window %q on %s: %v", title, display, ctx.Err())
-		case <-tick.C: // polling an external program
-		}
-	}
-}
-
-// grabSettled grabs the window until two grabs in a row are the same (the
-// window has drawn its last change), writes the PNG to path and returns it.
-func grabSettled(t *testing.T, ctx context.Context, display, win, path string) *image.RGBA {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var prev *image.RGBA
-	for i := 0; ; i++ {
-		cmd := exec.CommandContext(ctx, "import", "-display", display, "-window", win, "png:"+path)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("import: %v\n%s", err, out)
-		}
-		img := readPNG(t, path)
-		if prev != nil && bytes.Equal(img.Pix, prev.Pix) {
-			return img
-		}
-		if i == 50 || ctx.Err() != nil {
-			t.Fatalf("the window kept changing over %d grabs (the last is %s)", i+1, path)
-		}
-		prev = img
-	}
-}
-
-func readPNG(t *testing.T, path string) *image.RGBA {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	src, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("decode %s: %v", path, err)
-	}
-	img := image.NewRGBA(src.Bounds())
-	draw.Draw(img, img.Bounds(), src, src.Bounds().Min, draw.Src)
-	return img
-}
-
-// colours counts the distinct colours of img.
-func colours(img *image.RGBA) int {
-	seen := map[[4]byte]bool{}
-	for i := 0; i+3 < len(img.Pix); i += 4 {
-		seen[[4]byte(img.Pix[i:i+4])] = true
-	}
-	return len(seen)
 }

@@ -14,7 +14,7 @@ import (
 type RDPServer struct {
 	Addr string // 127.0.0.1:port
 	Port int
-	log  *syncBuffer
+	log  *Buffer
 }
 
 // RDPServerConfig adjusts the server.
@@ -35,7 +35,7 @@ func StartRDPServer(t testing.TB, display string, cfg RDPServerConfig) *RDPServe
 	if cfg.Home == "" {
 		cfg.Home = tempDir(t)
 	}
-	s := &RDPServer{log: &syncBuffer{}}
+	s := &RDPServer{log: &Buffer{}}
 	for attempt := 0; attempt < 5; attempt++ {
 		s.Port = FreePort(t)
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", s.Port)

@@ -15,11 +15,11 @@ import (
 type SSHD struct {
 	Addr       string // 127.0.0.1:port
 	Port       int
-	User       string      // the current OS user, the only one that can log in
-	Dir        string      // private directory with keys and config
-	ClientKey  string      // private key file authorised to log in
-	HostKeyPub string      // "ssh-ed25519 AAAA…" of the server
-	log        *syncBuffer // sshd writes it from exec's copy goroutine while tests read it
+	User       string  // the current OS user, the only one that can log in
+	Dir        string  // private directory with keys and config
+	ClientKey  string  // private key file authorised to log in
+	HostKeyPub string  // "ssh-ed25519 AAAA…" of the server
+	log        *Buffer // sshd writes it from exec's copy goroutine while tests read it
 }
 
 // SSHDConfig adjusts the server. The zero value accepts ClientKey.
@@ -57,7 +57,7 @@ func StartSSHD(t testing.TB, cfg SSHDConfig) *SSHD {
 		User:       userName(t),
 		ClientKey:  filepath.Join(d, "userkey"),
 		HostKeyPub: strings.Join(strings.Fields(string(hostPub))[:2], " "),
-		log:        &syncBuffer{},
+		log:        &Buffer{},
 	}
 	// The port can be taken between FreePort and sshd's bind; retry a few times.
 	for attempt := 0; attempt < 5; attempt++ {

@@ -2,11 +2,15 @@ package systest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"image"
+	"image/draw"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -111,3 +115,76 @@ func CountPixels(t testing.TB, path string, pred func(r, g, b uint32) bool) int 
 // Green is bright green: the background the end-to-end tests give the
 // xterm on an RDP server's display.
 func Green(r, g, b uint32) bool { return g > 180 && r < 90 && b < 90 }
+
+// WaitWindows polls xdotool, for at most d, until windows whose title
+// matches appear on display, and returns their IDs (xdotool's order).
+func WaitWindows(t testing.TB, ctx context.Context, display, title string, d time.Duration) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		cmd := exec.CommandContext(ctx, "xdotool", "search", "--name", title)
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+		out, _ := cmd.Output()
+		if ids := strings.Fields(string(out)); len(ids) > 0 {
+			return ids
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no window %q on %s: %v", title, display, ctx.Err())
+		case <-tick.C: // polling an external program
+		}
+	}
+}
+
+// GrabSettled grabs the window until two grabs in a row are the same (the
+// window has drawn its last change), writes the PNG to path and returns it.
+func GrabSettled(t testing.TB, ctx context.Context, display, win, path string) *image.RGBA {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var prev *image.RGBA
+	for i := 0; ; i++ {
+		cmd := exec.CommandContext(ctx, "import", "-display", display, "-window", win, "png:"+path)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("import: %v\n%s", err, out)
+		}
+		img := ReadPNG(t, path)
+		if prev != nil && bytes.Equal(img.Pix, prev.Pix) {
+			return img
+		}
+		if i == 50 || ctx.Err() != nil {
+			t.Fatalf("the window kept changing over %d grabs (the last is %s)", i+1, path)
+		}
+		prev = img
+	}
+}
+
+// ReadPNG decodes the PNG at path into RGBA.
+func ReadPNG(t testing.TB, path string) *image.RGBA {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	img := image.NewRGBA(src.Bounds())
+	draw.Draw(img, img.Bounds(), src, src.Bounds().Min, draw.Src)
+	return img
+}
+
+// Colours counts the distinct colours of img.
+func Colours(img *image.RGBA) int {
+	seen := map[[4]byte]bool{}
+	for i := 0; i+3 < len(img.Pix); i += 4 {
+		seen[[4]byte(img.Pix[i:i+4])] = true
+	}
+	return len(seen)
+}
